@@ -1,0 +1,26 @@
+"""pytest-scratchimage: build, run and probe the frozen, static, ``FROM scratch`` image of a WSGI app."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.register_assert_rewrite("pytest_scratchimage.assertions")
+
+from .assertions import assert_no_shell, assert_runs_as, assert_size_within  # noqa: E402
+from .errors import ScratchImageError  # noqa: E402
+from .image import ScratchImage  # noqa: E402
+from .inspect import FileEntry  # noqa: E402
+from .run import ScratchContainer  # noqa: E402
+from .sizes import format_size, parse_size  # noqa: E402
+
+__all__ = [
+    "FileEntry",
+    "ScratchContainer",
+    "ScratchImage",
+    "ScratchImageError",
+    "assert_no_shell",
+    "assert_runs_as",
+    "assert_size_within",
+    "format_size",
+    "parse_size",
+]

@@ -1,0 +1,47 @@
+"""Assertion helpers whose failures say what was found, not just that something differs."""
+
+from __future__ import annotations
+
+from .image import ScratchImage
+from .run import ScratchContainer
+from .sizes import format_size, parse_size
+
+
+def budget_breach(size: int, budget: int) -> str | None:
+    """The failure message when ``size`` exceeds ``budget``, else None."""
+    if size <= budget:
+        return None
+    return (
+        f"image {format_size(size)} ({size:,} bytes) > budget {format_size(budget)} "
+        f"(+{format_size(size - budget)}, {100 * (size - budget) / budget:.1f}% over)"
+    )
+
+
+def assert_size_within(image: ScratchImage, budget: str | int) -> None:
+    """The image's size (the engine's ``Size``) is at most ``budget`` (``"9MB"`` or bytes)."""
+    __tracebackhide__ = True
+    limit = parse_size(budget) if isinstance(budget, str) else budget
+    breach = budget_breach(image.size, limit)
+    if breach:
+        raise AssertionError(f"{breach}: {image.tag}")
+
+
+def assert_runs_as(container: ScratchContainer, uid: int) -> None:
+    """Every process in the container runs as ``uid``."""
+    __tracebackhide__ = True
+    users = container.process_users()
+    others = {pid: user for pid, user in users.items() if user != uid}
+    if not users or others:
+        found = ", ".join(f"PID {pid} as UID {user}" for pid, user in sorted(others.items())) or "no process"
+        raise AssertionError(f"expected every process to run as UID {uid}; found {found}")
+
+
+def assert_no_shell(image: ScratchImage, container: ScratchContainer | None = None) -> None:
+    """No shell in the image's files and, given a running container, none can be started in it."""
+    __tracebackhide__ = True
+    if image.shells():
+        raise AssertionError(f"the image holds shells: {', '.join(image.shells())}")
+    if container is not None:
+        probe = container.probe_shell()
+        if probe.started:
+            raise AssertionError(f"{probe.shell} started in the container (exit code 0): {probe.output}")

@@ -1,0 +1,150 @@
+"""The build of the static binary: launcher → freeze → staticize, cached on disk by a content hash.
+
+The key covers everything that decides the binary: the launcher and freeze settings, the app's
+sources, the installed distributions and the versions of Python and the tools. A hit skips the
+tens of seconds of PyInstaller and StaticX; the image itself is rebuilt in about a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from filelock import FileLock
+
+from .errors import ScratchImageError
+from .freeze import FreezeSpec, freeze
+from .launcher import Launcher
+from .settings import Settings
+from .staticize import staticize
+
+BINARY = "app"
+T = TypeVar("T")
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Build:
+    """A static binary ready for the image, with how it was made."""
+
+    binary: Path
+    key: str
+    cached: bool
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def freeze_spec(settings: Settings, launcher: Path) -> FreezeSpec:
+    return FreezeSpec(
+        app=str(settings.app),
+        launcher=launcher,
+        pathex=settings.app_path,
+        hidden_imports=settings.hidden_imports,
+        excludes=settings.excludes,
+        collect_data=settings.collect_data,
+        copy_metadata=settings.copy_metadata,
+    )
+
+
+def source_files(settings: Settings) -> Iterator[Path]:
+    """The app's sources: top-level modules of each app path and the app's whole top-level package."""
+    package = settings.app.module.split(".")[0]
+    for folder in settings.app_path:
+        yield from sorted(folder.glob("*.py"))
+        if (folder / package).is_dir():
+            yield from sorted(
+                p for p in (folder / package).rglob("*") if p.is_file() and "__pycache__" not in p.parts
+            )
+
+
+def tool_versions() -> dict[str, str]:
+    names = ("pytest-scratchimage", "pyinstaller", "staticx", "gunicorn")
+    return {"python": sys.version, "executable": sys.executable} | {
+        name: importlib.metadata.version(name) for name in names
+    }
+
+
+def cache_key(settings: Settings) -> str:
+    digest = hashlib.sha256()
+    launcher = Launcher(settings.app, settings.port, settings.workers).render()
+    spec = freeze_spec(settings, Path("launcher.py")).render(Path("work"))
+    distributions = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
+    for part in (launcher, spec, json.dumps(tool_versions(), sort_keys=True), "\n".join(distributions)):
+        digest.update(part.encode())
+    for path in source_files(settings):
+        digest.update(str(path).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def check_importable(settings: Settings) -> None:
+    """Import the app in a fresh interpreter first: a typo then costs a second, not a failed freeze."""
+    script = (
+        "import importlib, sys\n"
+        f"sys.path[:0] = {[str(p) for p in settings.app_path]!r}\n"
+        f"module = importlib.import_module({settings.app.module!r})\n"
+        f"getattr(module, {settings.app.attribute!r})\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        error = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit code {done.returncode}"
+        raise ScratchImageError(
+            f"scratch_image_app = {str(settings.app)!r} cannot be imported from scratch_image_app_path "
+            f"{[str(p) for p in settings.app_path]}: {error}",
+            done.stderr,
+        )
+
+
+def build_binary(settings: Settings, cache: Path, progress: Progress, rebuild: bool = False) -> Build:
+    """The static binary for ``settings``: from the cache, or built once even by many processes."""
+    key = cache_key(settings)
+    final = cache / key
+    cache.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(cache / f"{key}.lock")):
+        if (final / BINARY).exists() and not rebuild:
+            progress(f"cached build {key} ({final / BINARY})")
+            return Build(final / BINARY, key, cached=True, seconds=_read_seconds(final))
+        return _build(settings, final, progress)
+
+
+def _build(settings: Settings, final: Path, progress: Progress) -> Build:
+    workdir = final.with_name(f"{final.name}.building-{os.getpid()}")
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir()
+    seconds: dict[str, float] = {}
+
+    def stage(name: str, work: Callable[[], T]) -> T:
+        progress(f"{name} ...")
+        started = time.monotonic()
+        result = work()
+        seconds[name] = round(time.monotonic() - started, 2)
+        progress(f"{name} done in {seconds[name]:.1f} s")
+        return result
+
+    launcher = workdir / "launcher.py"
+    stage("check", lambda: check_importable(settings))
+    launcher.write_text(Launcher(settings.app, settings.port, settings.workers).render())
+    frozen = stage("freeze", lambda: freeze(freeze_spec(settings, launcher), workdir))
+    stage("staticize", lambda: staticize(frozen, workdir / BINARY))
+    (workdir / "seconds.json").write_text(json.dumps(seconds))
+    for bulky in ("build", "dist", "patched"):
+        shutil.rmtree(workdir / bulky, ignore_errors=True)
+    shutil.rmtree(final, ignore_errors=True)
+    workdir.rename(final)
+    return Build(final / BINARY, final.name, cached=False, seconds=seconds)
+
+
+def _read_seconds(folder: Path) -> dict[str, float]:
+    try:
+        return {k: float(v) for k, v in json.loads((folder / "seconds.json").read_text()).items()}
+    except (OSError, ValueError):
+        return {}

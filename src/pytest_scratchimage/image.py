@@ -1,0 +1,120 @@
+"""Image: ``FROM scratch`` with the one static binary and a /tmp for it to extract into, nothing else."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import ScratchImageError
+from .inspect import SHELL_NAMES, FileEntry, image_files
+
+if TYPE_CHECKING:
+    import docker
+
+ENTRYPOINT = "/app"
+LABEL_PREFIX = "io.github.pytest-scratchimage"
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """The image's recipe: its Dockerfile and root filesystem follow from it alone."""
+
+    binary: Path
+    user: int
+    port: int
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def dockerfile(self) -> str:
+        labels = " \\\n      ".join(f"{json.dumps(k)}={json.dumps(v)}" for k, v in sorted(self.labels.items()))
+        return "\n".join(
+            [
+                "FROM scratch",
+                # One tar keeps owners and modes: /app root-owned 0755, /tmp root-owned 1777 (sticky).
+                "ADD rootfs.tar /",
+                f"USER {self.user}",
+                f"EXPOSE {self.port}",
+                f'ENTRYPOINT ["{ENTRYPOINT}"]',
+                *([f"LABEL {labels}"] if labels else []),
+                "",
+            ]
+        )
+
+    def rootfs(self) -> bytes:
+        """The whole root filesystem as a tar: the binary and an empty /tmp."""
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            tar.addfile(_entry("tmp", tarfile.DIRTYPE, 0o1777))
+            binary = _entry(ENTRYPOINT.lstrip("/"), tarfile.REGTYPE, 0o755)
+            binary.size = self.binary.stat().st_size
+            with self.binary.open("rb") as stream:
+                tar.addfile(binary, stream)
+        return buffer.getvalue()
+
+    def context(self) -> io.BytesIO:
+        """The build context, a tar of the Dockerfile and ``rootfs.tar``."""
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            for name, data in (("Dockerfile", self.dockerfile().encode()), ("rootfs.tar", self.rootfs())):
+                member = _entry(name, tarfile.REGTYPE, 0o644)
+                member.size = len(data)
+                tar.addfile(member, io.BytesIO(data))
+        buffer.seek(0)
+        return buffer
+
+
+def _entry(name: str, kind: bytes, mode: int) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.mode, info.uid, info.gid, info.mtime = kind, mode, 0, 0, 0
+    return info
+
+
+def build_image(client: docker.DockerClient, spec: ImageSpec, tag: str, log: Path) -> str:
+    """Build through the engine's API; return the image id. The build output stays in ``log``."""
+    import docker.errors
+
+    lines: list[str] = []
+    try:
+        image, output = client.images.build(fileobj=spec.context(), custom_context=True, tag=tag, rm=True, forcerm=True)
+        lines = [str(chunk.get("stream", "")) for chunk in output]
+    except docker.errors.BuildError as error:
+        lines = [str(chunk.get("stream", chunk.get("error", ""))) for chunk in error.build_log]
+        log.write_text("".join(lines))
+        raise ScratchImageError(f"image: docker build failed: {error.msg}", "".join(lines)) from None
+    except docker.errors.APIError as error:
+        raise ScratchImageError(f"image: the engine refused the build: {error.explanation}") from None
+    log.write_text("".join(lines))
+    return str(image.id)
+
+
+
+@dataclass
+class ScratchImage:
+    """The built image: what the ``scratch_image`` fixture gives tests."""
+
+    tag: str
+    id: str
+    size: int  # bytes, exactly the engine's image ``Size``
+    user: int
+    port: int
+    labels: Mapping[str, str]
+    client: docker.DockerClient = field(repr=False)
+    _files: list[FileEntry] | None = field(default=None, repr=False)
+
+    def files(self) -> list[FileEntry]:
+        """Every path in the image (path, mode, owner, size), read from the exported image archive."""
+        if self._files is None:
+            self._files = image_files(self.client.images.get(self.id))
+        return self._files
+
+    def shells(self) -> list[str]:
+        """Paths of shells (and busybox) in the image's filesystem; a hardened image has none."""
+        return [f.path for f in self.files() if f.kind != "dir" and f.path.rsplit("/", 1)[-1] in SHELL_NAMES]
+
+    @property
+    def has_shell(self) -> bool:
+        return bool(self.shells())

@@ -1,0 +1,120 @@
+"""Inspect the image as shipped, without running anything inside it.
+
+Files come from the image archive the engine exports, process users from the engine's ``top``.
+The one exec is the no-shell proof: an attempt to start a shell, which must fail.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+import tarfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
+    from docker.models.images import Image
+
+SHELL_NAMES = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"})
+PACKAGE_MANAGERS = ("apt", "apt-get", "dpkg", "apk", "yum", "dnf", "rpm", "pip", "microdnf")
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One path of the image's root filesystem, as the last layer that touched it left it."""
+
+    path: str
+    mode: int
+    uid: int
+    gid: int
+    size: int
+    kind: str  # "file", "dir", "symlink", "other"
+
+    @property
+    def setid(self) -> bool:
+        return bool(self.mode & (stat.S_ISUID | stat.S_ISGID))
+
+    @property
+    def world_writable(self) -> bool:
+        return self.kind != "symlink" and bool(self.mode & stat.S_IWOTH)
+
+    def __str__(self) -> str:
+        return f"{stat.filemode(self.mode | _TYPE_BITS[self.kind])} {self.uid}:{self.gid} {self.size:>10} {self.path}"
+
+
+_TYPE_BITS = {"file": stat.S_IFREG, "dir": stat.S_IFDIR, "symlink": stat.S_IFLNK, "other": 0}
+
+
+def _kind(member: tarfile.TarInfo) -> str:
+    return "file" if member.isfile() else "dir" if member.isdir() else "symlink" if member.issym() else "other"
+
+
+def layer_entries(layer: IO[bytes]) -> Iterator[tuple[str, FileEntry | None]]:
+    """(path, entry) for each member of a layer tar; ``None`` marks an overlay whiteout (a deletion)."""
+    with tarfile.open(fileobj=layer, mode="r|*") as tar:
+        for member in tar:
+            path = "/" + member.name.lstrip("./").rstrip("/")
+            folder, _, name = path.rpartition("/")
+            if name.startswith(".wh."):
+                yield f"{folder}/{name[4:]}", None
+                continue
+            mode = member.mode & 0o7777
+            yield path, FileEntry(path, mode, member.uid, member.gid, member.size, _kind(member))
+
+
+def merge_layers(layers: Iterable[IO[bytes]]) -> list[FileEntry]:
+    """The root filesystem that the layers make, in order, whiteouts applied."""
+    files: dict[str, FileEntry] = {}
+    for layer in layers:
+        for path, entry in layer_entries(layer):
+            if entry is None:
+                files = {p: e for p, e in files.items() if p != path and not p.startswith(path + "/")}
+            elif path != "/":
+                files[path] = entry
+    return sorted(files.values(), key=lambda e: e.path)
+
+
+def archive_files(archive: IO[bytes]) -> list[FileEntry]:
+    """The files of an image archive (``docker save`` format): the manifest says the layer order."""
+    members: dict[str, bytes] = {}
+    with tarfile.open(fileobj=archive, mode="r|") as tar:
+        for member in tar:
+            stream = tar.extractfile(member) if member.isfile() else None
+            if stream is not None:
+                members[member.name] = stream.read()
+    manifest = json.loads(members["manifest.json"])[0]
+    return merge_layers(io.BytesIO(members[name]) for name in manifest["Layers"])
+
+
+def image_files(image: Image) -> list[FileEntry]:
+    buffer = io.BytesIO(b"".join(image.save(named=False)))
+    return archive_files(buffer)
+
+
+def process_users(container: Container) -> dict[int, int]:
+    """PID → numeric UID of every process in the container, from the engine's ``top``."""
+    top = container.top(ps_args="-o pid,uid,args")
+    pid, uid = top["Titles"].index("PID"), top["Titles"].index("UID")
+    return {int(row[pid]): int(row[uid]) for row in top["Processes"]}
+
+
+@dataclass(frozen=True)
+class ShellProbe:
+    """The outcome of trying to start a shell in the running container."""
+
+    shell: str
+    exit_code: int | None
+    output: str
+
+    @property
+    def started(self) -> bool:
+        return self.exit_code == 0
+
+
+def probe_shell(container: Container, shell: str = "/bin/sh") -> ShellProbe:
+    """Try ``shell -c 'exit 0'``; in a shell-less image the engine answers 126 or 127."""
+    result = container.exec_run([shell, "-c", "exit 0"])
+    return ShellProbe(shell, result.exit_code, bytes(result.output).decode(errors="replace").strip())

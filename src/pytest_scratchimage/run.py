@@ -1,0 +1,138 @@
+"""Run: start the image as shipped (its entrypoint, its user), hardened, on loopback; wait until it answers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import requests
+
+from .errors import ScratchImageError
+from .inspect import ShellProbe, probe_shell, process_users
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
+
+    import docker
+
+LOOPBACK = "127.0.0.1"
+LOG_TAIL = 40
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """How the container runs. ``hardened`` adds the read-only root, no capabilities, no new privileges."""
+
+    image: str
+    user: int
+    port: int
+    hardened: bool = True
+    environment: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def options(self) -> dict[str, object]:
+        """Keyword arguments for ``containers.run``; the port is published on loopback only."""
+        options: dict[str, object] = {
+            "detach": True,
+            "user": str(self.user),
+            "ports": {f"{self.port}/tcp": (LOOPBACK, None)},
+            "environment": dict(self.environment),
+            "labels": dict(self.labels),
+        }
+        if self.hardened:
+            options |= {
+                "read_only": True,
+                # StaticX and PyInstaller extract into /tmp, then run what they extracted.
+                "tmpfs": {"/tmp": "rw,exec,nosuid,nodev,mode=1777"},
+                "cap_drop": ["ALL"],
+                "security_opt": ["no-new-privileges"],
+            }
+        return options
+
+
+def start(client: docker.DockerClient, spec: RunSpec) -> Container:
+    import docker.errors
+
+    try:
+        return client.containers.run(spec.image, **spec.options())
+    except docker.errors.APIError as error:
+        raise ScratchImageError(f"run: the engine could not start {spec.image}: {error.explanation}") from None
+
+
+def published_url(container: Container, port: int) -> str:
+    """``http://127.0.0.1:<host port>`` of the container's port, refusing any other binding."""
+    container.reload()
+    bindings = container.ports.get(f"{port}/tcp") or []
+    if not bindings or any(b["HostIp"] != LOOPBACK for b in bindings):
+        raise ScratchImageError(f"run: port {port} is not published on {LOOPBACK} alone: {bindings}")
+    return f"http://{LOOPBACK}:{bindings[0]['HostPort']}"
+
+
+def logs(container: Container) -> str:
+    return bytes(container.logs()).decode(errors="replace")
+
+
+def wait_until_ready(container: Container, url: str, timeout: float) -> float:
+    """Probe ``url`` until any HTTP answer; return the seconds it took.
+
+    A container that exits fails at once with its exit code and log tail; so does the deadline.
+    """
+    started = time.monotonic()
+    while True:
+        try:
+            requests.get(url, timeout=1.0)
+            return time.monotonic() - started
+        except requests.RequestException:
+            pass
+        container.reload()
+        if container.status in {"exited", "dead"}:
+            code = container.attrs["State"]["ExitCode"]
+            raise ScratchImageError(
+                f"run: the app exited with code {code} before answering {url}; its log follows", logs(container)
+            )
+        if time.monotonic() - started > timeout:
+            raise ScratchImageError(
+                f"run: no HTTP answer from {url} within {timeout:g} s (scratch_image_ready_timeout); "
+                "the app's log follows",
+                logs(container),
+            )
+        time.sleep(0.05)
+
+
+def remove(container: Container) -> None:
+    """Stop and remove, quietly: also called while another error is on its way."""
+    import docker.errors
+
+    try:
+        container.remove(force=True)
+    except docker.errors.NotFound:
+        pass
+
+
+@dataclass
+class ScratchContainer:
+    """The running container: what the ``scratch_container`` fixture gives tests."""
+
+    id: str
+    url: str  # http://127.0.0.1:<ephemeral host port>
+    port: int
+    ready_seconds: float
+    container: Container = field(repr=False)
+
+    def logs(self) -> str:
+        """Everything the app wrote to stdout and stderr so far."""
+        return logs(self.container)
+
+    def process_users(self) -> dict[int, int]:
+        """PID → UID of every process in the container (the engine's ``top``, nothing run inside)."""
+        return process_users(self.container)
+
+    def probe_shell(self, shell: str = "/bin/sh") -> ShellProbe:
+        """Try to start ``shell`` inside; the image is shell-less when this does not start."""
+        return probe_shell(self.container, shell)
+
+    def status(self) -> str:
+        self.container.reload()
+        return str(self.container.status)

@@ -1,0 +1,136 @@
+"""One test session's image and container: made lazily, once, and removed at the end."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import re
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .build import Build, Progress, build_binary
+from .errors import ScratchImageError
+from .image import LABEL_PREFIX, ImageSpec, ScratchImage, build_image
+from .run import RunSpec, ScratchContainer, published_url, remove, start, wait_until_ready
+from .settings import Settings
+
+if TYPE_CHECKING:
+    import docker
+
+
+def connect() -> docker.DockerClient:
+    """The engine named by the environment (DOCKER_HOST, else the local socket), checked with a ping."""
+    import docker
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as error:
+        where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        raise ScratchImageError(
+            f"engine: no Docker engine answers at {where} ({error}); start one (e.g. dockerd) "
+            "or point DOCKER_HOST at one, or run without --scratch-image"
+        ) from None
+    return client
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "app"
+
+
+@dataclass
+class ScratchSession:
+    """The session's engine, build, image and container; ``close`` removes what it made."""
+
+    settings: Settings
+    cache: Path
+    progress: Progress
+    rebuild: bool = False
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    build: Build | None = None
+    _client: docker.DockerClient | None = None
+    _image: ScratchImage | None = None
+    _container: ScratchContainer | None = None
+    _error: ScratchImageError | None = None
+
+    def labels(self) -> dict[str, str]:
+        return {f"{LABEL_PREFIX}.session": self.id, f"{LABEL_PREFIX}.pid": str(os.getpid())}
+
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            self._client = connect()
+        return self._client
+
+    def image(self) -> ScratchImage:
+        """The image, built on first use; a failure is kept and raised again, not retried per test."""
+        if self._error is not None:
+            raise self._error
+        if self._image is None:
+            try:
+                self._image = self._make_image()
+            except ScratchImageError as error:
+                self._error = error
+                raise
+        return self._image
+
+    def _make_image(self) -> ScratchImage:
+        client = self.client()
+        self.build = build_binary(self.settings, self.cache, self.progress, self.rebuild)
+        labels = self.labels() | image_labels(self.settings, self.build)
+        spec = ImageSpec(self.build.binary, self.settings.user, self.settings.port, labels)
+        tag = f"pytest-scratchimage/{slug(self.settings.app.module)}:{self.build.key[:12]}-{self.id}"
+        started = time.monotonic()
+        image_id = build_image(client, spec, tag, self.build.binary.with_name("image.log"))
+        self.build.seconds["image"] = round(time.monotonic() - started, 2)
+        size = int(client.images.get(image_id).attrs["Size"])
+        return ScratchImage(tag, image_id, size, self.settings.user, self.settings.port, labels, client)
+
+    def container(self) -> ScratchContainer:
+        """The running, ready container of the image, started on first use."""
+        if self._container is None:
+            self._container = self.start()
+        return self._container
+
+    def start(self, environment: dict[str, str] | None = None) -> ScratchContainer:
+        image = self.image()
+        spec = RunSpec(image.tag, image.user, image.port, self.settings.hardened, environment or {}, self.labels())
+        container = start(self.client(), spec)
+        try:
+            url = published_url(container, image.port)
+            seconds = wait_until_ready(container, url + self.settings.health_path, self.settings.ready_timeout)
+        except BaseException:
+            remove(container)
+            raise
+        return ScratchContainer(str(container.id), url, image.port, seconds, container)
+
+    def close(self) -> None:
+        """Remove the container and the image tag this session made; never another session's."""
+        import docker.errors
+
+        if self._container is not None:
+            remove(self._container.container)
+            self._container = None
+        if self._image is not None:
+            try:
+                self.client().images.remove(self._image.tag)
+            except docker.errors.APIError:
+                pass
+            self._image = None
+
+
+def image_labels(settings: Settings, build: Build) -> dict[str, str]:
+    """What built the image from what: the app, the content key and the tools' versions."""
+    version = importlib.metadata.version
+    return {
+        f"{LABEL_PREFIX}.app": str(settings.app),
+        f"{LABEL_PREFIX}.key": build.key,
+        f"{LABEL_PREFIX}.python": sys.version.split()[0],
+        f"{LABEL_PREFIX}.version": version("pytest-scratchimage"),
+        f"{LABEL_PREFIX}.pyinstaller": version("pyinstaller"),
+        f"{LABEL_PREFIX}.staticx": version("staticx"),
+        "org.opencontainers.image.title": slug(settings.app.module),
+    }

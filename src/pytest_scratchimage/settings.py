@@ -1,0 +1,163 @@
+"""The plugin's settings: parsed and validated once, from plain strings, into a frozen dataclass."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .sizes import ACCEPTED, parse_size
+
+_DOTTED = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
+_APP = re.compile(rf"(?P<module>{_DOTTED}):(?P<attribute>[A-Za-z_]\w*)(?P<call>\(\))?")
+
+
+class SettingsError(ValueError):
+    """An invalid setting: ``name`` is the ini name, the message says what is accepted."""
+
+    def __init__(self, name: str, value: object, expected: str) -> None:
+        super().__init__(f"{name} = {value!r}: expected {expected}")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """A WSGI app named ``module:attribute``, or ``module:factory()`` to call a factory."""
+
+    module: str
+    attribute: str
+    call: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.module}:{self.attribute}{'()' if self.call else ''}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    app: AppSpec
+    app_path: tuple[Path, ...]
+    budget: int = 9_000_000
+    user: int = 65535
+    port: int = 8000
+    workers: int = 2
+    health_path: str = "/"
+    hidden_imports: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    collect_data: tuple[str, ...] = ()
+    copy_metadata: tuple[str, ...] = ()
+    hardened: bool = True
+    ready_timeout: float = 30.0
+
+
+def parse_app(text: str) -> AppSpec:
+    match = _APP.fullmatch(text.strip())
+    if not match:
+        raise SettingsError(
+            "scratch_image_app", text, "module:callable, e.g. myproject.wsgi:application or app:create_app()"
+        )
+    return AppSpec(match["module"], match["attribute"], bool(match["call"]))
+
+
+def parse_user(text: str) -> int:
+    value = text.strip()
+    if value == "root":
+        return 0
+    if not value.isdigit() or int(value) > 2**31 - 1:
+        raise SettingsError("scratch_image_user", text, "a numeric UID such as 65535 (a scratch image has no user names)")
+    return int(value)
+
+
+def parse_port(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= 65535:
+        raise SettingsError("scratch_image_port", text, "a TCP port from 1 to 65535")
+    return int(text)
+
+
+def parse_positive_int(name: str, text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise SettingsError(name, text, "a whole number of at least 1")
+    return int(text)
+
+
+def parse_seconds(name: str, text: str) -> float:
+    try:
+        seconds = float(text.strip().removesuffix("s"))
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        raise SettingsError(name, text, "a positive number of seconds, e.g. 30 or 2.5s")
+    return seconds
+
+
+def parse_budget(name: str, text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError:
+        raise SettingsError(name, text, ACCEPTED) from None
+
+
+def parse_health_path(text: str) -> str:
+    if not text.startswith("/"):
+        raise SettingsError("scratch_image_health_path", text, "an absolute URL path such as / or /health")
+    return text
+
+
+def parse_bool(name: str, value: str | bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    words = {"true": True, "yes": True, "1": True, "on": True, "false": False, "no": False, "0": False, "off": False}
+    if value.strip().lower() not in words:
+        raise SettingsError(name, value, "true or false")
+    return words[value.strip().lower()]
+
+
+def resolve(raw: Mapping[str, Any], rootdir: Path) -> Settings:
+    """Build the settings from ini values (strings, line lists, bools) keyed without the prefix.
+
+    Empty strings mean "not set" and take the default.
+    """
+    defaults = Settings(app=AppSpec("app", "app"), app_path=(rootdir,))
+
+    def text(key: str, parse: Callable[[str], Any], default: Any) -> Any:
+        value = raw.get(key) or ""
+        return parse(value) if str(value).strip() else default
+
+    def lines(key: str) -> tuple[str, ...]:
+        return tuple(line.strip() for line in raw.get(key) or () if line.strip())
+
+    if not str(raw.get("app") or "").strip():
+        raise SettingsError("scratch_image_app", "", "module:callable naming the WSGI app to ship")
+    settings = Settings(
+        app=parse_app(raw["app"]),
+        app_path=tuple(rootdir / str(p) for p in raw.get("app_path") or ()) or (rootdir,),
+        budget=text("budget", lambda v: parse_budget("scratch_image_budget", v), defaults.budget),
+        user=text("user", parse_user, defaults.user),
+        port=text("port", parse_port, defaults.port),
+        workers=text("workers", lambda v: parse_positive_int("scratch_image_workers", v), defaults.workers),
+        health_path=text("health_path", parse_health_path, defaults.health_path),
+        hidden_imports=lines("hidden_imports"),
+        excludes=lines("excludes"),
+        collect_data=lines("collect_data"),
+        copy_metadata=lines("copy_metadata"),
+        hardened=parse_bool("scratch_image_hardened", raw.get("hardened", True)),
+        ready_timeout=text(
+            "ready_timeout", lambda v: parse_seconds("scratch_image_ready_timeout", v), defaults.ready_timeout
+        ),
+    )
+    check_consistent(settings)
+    return settings
+
+
+def check_consistent(settings: Settings) -> None:
+    """Refuse combinations that cannot work: the hardened run is non-root and holds no capabilities."""
+    if settings.hardened and settings.user == 0:
+        raise SettingsError(
+            "scratch_image_user", "0", "a non-root UID while scratch_image_hardened is true (the default)"
+        )
+    if settings.user != 0 and settings.port < 1024:
+        raise SettingsError(
+            "scratch_image_port", str(settings.port), f"a port of 1024 or more: user {settings.user} cannot bind below 1024"
+        )
+

@@ -1,0 +1,93 @@
+"""The fixture app's image, built and probed for real: every point the core promises."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+import requests
+
+from pytest_scratchimage import (
+    ScratchContainer,
+    ScratchImage,
+    assert_no_shell,
+    assert_runs_as,
+    assert_size_within,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def test_number_is_within_its_limits(scratch_http: requests.Session) -> None:
+    for _ in range(20):
+        response = scratch_http.get("/number")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["lowerLimit"] == 0
+        assert body["higherLimit"] == 100
+        assert body["lowerLimit"] <= body["number"] <= body["higherLimit"]
+
+
+def test_unknown_path_is_404(scratch_http: requests.Session) -> None:
+    assert scratch_http.get("/nothing-here").status_code == 404
+
+
+@pytest.mark.size_budget("9MB")
+def test_default_build_is_under_9mb(scratch_image: ScratchImage) -> None:
+    assert_size_within(scratch_image, "9MB")
+
+
+def test_size_is_the_engines_size(scratch_image: ScratchImage) -> None:
+    import docker
+
+    assert scratch_image.size == docker.from_env().images.get(scratch_image.id).attrs["Size"]
+
+
+def test_every_process_runs_as_65535(scratch_container: ScratchContainer) -> None:
+    assert_runs_as(scratch_container, 65535)
+    assert len(scratch_container.process_users()) >= 3  # StaticX, gunicorn's arbiter, its workers
+
+
+def test_no_shell_in_files_nor_by_exec(scratch_image: ScratchImage, scratch_container: ScratchContainer) -> None:
+    assert_no_shell(scratch_image, scratch_container)
+    probe = scratch_container.probe_shell()
+    assert probe.exit_code in {126, 127}, probe
+
+
+def test_filesystem_is_the_binary_and_tmp_only(scratch_image: ScratchImage) -> None:
+    files = {f.path: f for f in scratch_image.files()}
+    assert set(files) == {"/app", "/tmp"}
+    assert (files["/app"].uid, files["/app"].mode) == (0, 0o755)
+    assert (files["/tmp"].uid, files["/tmp"].mode) == (0, 0o1777)
+    assert not any(f.mode & (stat.S_ISUID | stat.S_ISGID) for f in files.values())
+
+
+def test_image_config_is_hardened(scratch_image: ScratchImage) -> None:
+    import docker
+
+    config = docker.from_env().images.get(scratch_image.id).attrs["Config"]
+    assert config["User"] == "65535"
+    assert config["Entrypoint"] == ["/app"]
+    assert "8000/tcp" in config["ExposedPorts"]
+    assert config["Labels"]["io.github.pytest-scratchimage.app"] == "random_api:app"
+
+
+def test_container_is_hardened_and_on_loopback(scratch_container: ScratchContainer) -> None:
+    import docker
+
+    attrs = docker.from_env().containers.get(scratch_container.id).attrs
+    host = attrs["HostConfig"]
+    assert host["ReadonlyRootfs"] is True
+    assert host["CapDrop"] == ["ALL"]
+    assert "no-new-privileges" in host["SecurityOpt"]
+    assert "exec" in host["Tmpfs"]["/tmp"]
+    assert {b["HostIp"] for b in host["PortBindings"]["8000/tcp"]} == {"127.0.0.1"}
+    assert scratch_container.url.startswith("http://127.0.0.1:")
+
+
+def test_entrypoint_is_not_overridden(scratch_container: ScratchContainer) -> None:
+    import docker
+
+    config = docker.from_env().containers.get(scratch_container.id).attrs["Config"]
+    assert config["Entrypoint"] == ["/app"]
+    assert not config["Cmd"]
