@@ -35,6 +35,7 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
     ("excludes", "modules PyInstaller must leave out, one a line", "linelist", []),
     ("collect_data", "packages whose data files are collected, one a line", "linelist", []),
     ("copy_metadata", "distributions whose metadata is copied, one a line", "linelist", []),
+    ("env", "environment of the container, NAME=value, one a line", "linelist", []),
     ("hardened", "read-only root, tmpfs /tmp, no capabilities, no new privileges (default: true)", "bool", True),
     ("cache_dir", "where built binaries are cached (default: .pytest_cache/d/scratchimage)", "string", ""),
 )

@@ -63,7 +63,7 @@ def start(client: docker.DockerClient, spec: RunSpec) -> Container:
 
 def published_url(container: Container, port: int) -> str:
     """``http://127.0.0.1:<host port>`` of the container's port, refusing any other binding."""
-    container.reload()
+    check_running(container, f"its port {port} was published")
     bindings = container.ports.get(f"{port}/tcp") or []
     if not bindings or any(b["HostIp"] != LOOPBACK for b in bindings):
         raise ScratchImageError(f"run: port {port} is not published on {LOOPBACK} alone: {bindings}")
@@ -72,6 +72,14 @@ def published_url(container: Container, port: int) -> str:
 
 def logs(container: Container) -> str:
     return bytes(container.logs()).decode(errors="replace")
+
+
+def check_running(container: Container, before: str) -> None:
+    """Fail at once, with the exit code and the log, when the container has stopped."""
+    container.reload()
+    if container.status in {"exited", "dead"}:
+        code = container.attrs["State"]["ExitCode"]
+        raise ScratchImageError(f"run: the app exited with code {code} before {before}; its log follows", logs(container))
 
 
 def wait_until_ready(container: Container, url: str, timeout: float) -> float:
@@ -86,12 +94,7 @@ def wait_until_ready(container: Container, url: str, timeout: float) -> float:
             return time.monotonic() - started
         except requests.RequestException:
             pass
-        container.reload()
-        if container.status in {"exited", "dead"}:
-            code = container.attrs["State"]["ExitCode"]
-            raise ScratchImageError(
-                f"run: the app exited with code {code} before answering {url}; its log follows", logs(container)
-            )
+        check_running(container, f"answering {url}")
         if time.monotonic() - started > timeout:
             raise ScratchImageError(
                 f"run: no HTTP answer from {url} within {timeout:g} s (scratch_image_ready_timeout); "

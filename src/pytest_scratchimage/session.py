@@ -92,7 +92,7 @@ class ScratchSession:
     def container(self) -> ScratchContainer:
         """The running, ready container of the image, started on first use."""
         if self._container is None:
-            self._container = self.start()
+            self._container = self.start(dict(self.settings.env))
         return self._container
 
     def start(self, environment: dict[str, str] | None = None) -> ScratchContainer:

@@ -47,6 +47,7 @@ class Settings:
     excludes: tuple[str, ...] = ()
     collect_data: tuple[str, ...] = ()
     copy_metadata: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
     hardened: bool = True
     ready_timeout: float = 30.0
 
@@ -104,6 +105,13 @@ def parse_health_path(text: str) -> str:
     return text
 
 
+def parse_env(line: str) -> tuple[str, str]:
+    name, equals, value = line.partition("=")
+    if not equals or not re.fullmatch(r"[A-Za-z_]\w*", name.strip()):
+        raise SettingsError("scratch_image_env", line, "NAME=value lines, e.g. WAIT_TIME=0.5")
+    return name.strip(), value
+
+
 def parse_bool(name: str, value: str | bool) -> bool:
     if isinstance(value, bool):
         return value
@@ -141,6 +149,7 @@ def resolve(raw: Mapping[str, Any], rootdir: Path) -> Settings:
         excludes=lines("excludes"),
         collect_data=lines("collect_data"),
         copy_metadata=lines("copy_metadata"),
+        env=tuple(parse_env(line) for line in lines("env")),
         hardened=parse_bool("scratch_image_hardened", raw.get("hardened", True)),
         ready_timeout=text(
             "ready_timeout", lambda v: parse_seconds("scratch_image_ready_timeout", v), defaults.ready_timeout

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_scratchimage import ScratchImage
+from pytest_scratchimage.plugin import cache_dir
+
+pytest_plugins = ["pytester"]
+
+FIXTURE_APP = Path(__file__).parent.parent / "fixtures" / "app"
+
+
+@pytest.fixture
+def fixture_app_args(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> list[str]:
+    """Inner-session options that select the outer session's fixture app and its binary cache."""
+    return [
+        "-o", "scratch_image_app=random_api:app",
+        "-o", f"scratch_image_app_path={FIXTURE_APP}",
+        "-o", "scratch_image_health_path=/health",
+        "-o", f"scratch_image_cache_dir={cache_dir(pytestconfig, tmp_path_factory)}",
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def built_fixture_app(scratch_image: ScratchImage, fixture_app_args: list[str]) -> list[str]:
+    """As ``fixture_app_args``, once the outer session built the binary: inner sessions reuse it."""
+    return fixture_app_args

@@ -1,0 +1,109 @@
+"""The plugin's surface, through pytester: flag, skips, ini validation, markers and messages."""
+
+from __future__ import annotations
+
+import pytest
+
+USES_IMAGE = """
+    def test_probe(scratch_http):
+        assert scratch_http.get("/number").status_code == 200
+"""
+
+
+def test_without_the_flag_scratch_tests_skip_naming_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(USES_IMAGE)
+    result = pytester.runpytest("-o", "scratch_image_app=random_api:app", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*pass --scratch-image to run it*"])
+
+
+def test_without_any_configuration_the_plugin_stays_out_of_the_way(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_plain(): pass")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    assert "scratch-image" not in result.stdout.str()
+
+
+def test_header_states_the_effective_settings(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_plain(): pass")
+    result = pytester.runpytest("-o", "scratch_image_app=random_api:app", "-o", "scratch_image_budget=6MB")
+    result.stdout.fnmatch_lines(
+        ["scratch-image: off (pass --scratch-image), app=random_api:app, budget=6,000,000 B, user=65535, port=8000*"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("budget", "nine", "scratch_image_budget = 'nine': expected a size such as 9MB*"),
+        ("budget", "-3MB", "scratch_image_budget = '-3MB': expected a size such as 9MB*"),
+        ("port", "0", "scratch_image_port = '0': expected a TCP port from 1 to 65535*"),
+        ("port", "70000", "scratch_image_port = '70000': expected a TCP port from 1 to 65535*"),
+        ("port", "80", "scratch_image_port = '80': expected a port of 1024 or more: user 65535 cannot bind below 1024*"),
+        ("user", "root", "scratch_image_user = '0': expected a non-root UID while scratch_image_hardened is true*"),
+        ("user", "nobody", "scratch_image_user = 'nobody': expected a numeric UID*"),
+        ("app", "random_api.app", "scratch_image_app = 'random_api.app': expected module:callable*"),
+        ("workers", "0", "scratch_image_workers = '0': expected a whole number of at least 1*"),
+        ("health_path", "health", "scratch_image_health_path = 'health': expected an absolute URL path*"),
+        ("ready_timeout", "soon", "scratch_image_ready_timeout = 'soon': expected a positive number of seconds*"),
+    ],
+)
+def test_invalid_settings_fail_at_configure_time(
+    pytester: pytest.Pytester, option: str, value: str, message: str
+) -> None:
+    pytester.makepyfile("def test_plain(): pass")
+    args = ["-o", f"scratch_image_{option}={value}"]
+    if option != "app":
+        args += ["-o", "scratch_image_app=random_api:app"]
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: pytest-scratchimage: {message}"])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_invalid_setting_in_the_ini_file_names_the_file(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nscratch_image_app = random_api:app\nscratch_image_budget = lots\n")
+    result = pytester.runpytest()
+    result.stderr.fnmatch_lines(["*scratch_image_budget = 'lots'*(from -o or *tox.ini)"])
+
+
+def test_flag_without_an_app_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_plain(): pass")
+    result = pytester.runpytest("--scratch-image")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*scratch_image_app = '': expected module:callable naming the WSGI app*"])
+
+
+@pytest.mark.parametrize("marker", ["size_budget('nine')", "size_budget()", "size_budget('9MB', '8MB')"])
+def test_invalid_size_budget_markers_are_refused(pytester: pytest.Pytester, marker: str) -> None:
+    pytester.makepyfile(f"import pytest\n@pytest.mark.{marker}\ndef test_sized(): pass\n")
+    result = pytester.runpytest("-o", "scratch_image_app=random_api:app")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*test_sized: *size_budget*"])
+
+
+def test_size_budget_marker_skips_without_the_flag(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("import pytest\n@pytest.mark.size_budget('9MB')\ndef test_sized(): pass\n")
+    result = pytester.runpytest("-o", "scratch_image_app=random_api:app", "--strict-markers")
+    result.assert_outcomes(skipped=1)
+
+
+def test_help_lists_the_options_and_ini_settings(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(
+        [
+            "frozen, static, FROM scratch image of a WSGI app:",
+            "  --scratch-image*build, run and probe the scratch image*",
+            "  --scratch-image-rebuild*",
+        ]
+    )
+    for name in ("app", "app_path", "budget", "user", "port", "workers", "health_path", "hardened", "excludes"):
+        result.stdout.fnmatch_lines([f"  scratch_image_{name} (*"])
+
+
+def test_no_reachable_engine_fails_and_never_skips(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:9")
+    pytester.makepyfile(USES_IMAGE)
+    result = pytester.runpytest("--scratch-image", "-o", "scratch_image_app=random_api:app")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*engine: no Docker engine answers at tcp://127.0.0.1:9*"])
