@@ -13,9 +13,7 @@ FIXTURE_APP = Path(__file__).parent.parent / "fixtures" / "app"
 
 
 @pytest.fixture
-def fixture_app_args(
-    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
-) -> list[str]:
+def fixture_app_args(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """Inner-session options that select the outer session's fixture app and its binary cache."""
     return [
         "-o", "scratch_image_app=random_api:app",

@@ -61,9 +61,7 @@ def source_files(settings: Settings) -> Iterator[Path]:
     for folder in settings.app_path:
         yield from sorted(folder.glob("*.py"))
         if (folder / package).is_dir():
-            yield from sorted(
-                p for p in (folder / package).rglob("*") if p.is_file() and "__pycache__" not in p.parts
-            )
+            yield from sorted(p for p in (folder / package).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 
 def tool_versions() -> dict[str, str]:

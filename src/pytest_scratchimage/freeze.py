@@ -70,5 +70,7 @@ def freeze(spec: FreezeSpec, workdir: Path) -> Path:
     command = python_module(
         "PyInstaller", "--noconfirm", "--distpath", workdir / "dist", "--workpath", workdir / "build", spec_file
     )
-    run_tool("freeze", "PyInstaller", command, workdir / "freeze.log", tool_env({"PYINSTALLER_ZLIB_COMPRESSION_LEVEL": "0"}))
+    run_tool(
+        "freeze", "PyInstaller", command, workdir / "freeze.log", tool_env({"PYINSTALLER_ZLIB_COMPRESSION_LEVEL": "0"})
+    )
     return workdir / "dist" / spec.name

@@ -17,6 +17,6 @@ class BaseUrlSession(requests.Session):
         super().__init__()
         self.base_url = base_url
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
         return super().request(method, urljoin(self.base_url, str(url)), *args, **kwargs)

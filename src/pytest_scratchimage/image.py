@@ -91,7 +91,6 @@ def build_image(client: docker.DockerClient, spec: ImageSpec, tag: str, log: Pat
     return str(image.id)
 
 
-
 @dataclass
 class ScratchImage:
     """The built image: what the ``scratch_image`` fixture gives tests."""

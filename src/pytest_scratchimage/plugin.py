@@ -57,7 +57,9 @@ STATE = pytest.StashKey[State]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("scratchimage", "frozen, static, FROM scratch image of a WSGI app")
-    group.addoption(FLAG, action="store_true", help="build, run and probe the scratch image (default: skip those tests)")
+    group.addoption(
+        FLAG, action="store_true", help="build, run and probe the scratch image (default: skip those tests)"
+    )
     group.addoption(
         "--scratch-image-rebuild", action="store_true", help="rebuild the binary even when the cache holds it"
     )
@@ -164,10 +166,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"FAILED {state.gate_failure}", red=True, bold=True)
 
 
-def _fail(error: ScratchImageError) -> pytest.OutcomeException:
-    return pytest.fail.Exception(str(error), pytrace=False)
-
-
 @pytest.fixture(scope="session")
 def scratch_settings(pytestconfig: pytest.Config) -> Settings:
     """The resolved settings (ini and -o); override this fixture to adapt them in code."""
@@ -217,7 +215,7 @@ def scratch_image(pytestconfig: pytest.Config, _scratch_session: ScratchSession)
     try:
         image = _scratch_session.image()
     except ScratchImageError as error:
-        raise _fail(error) from None
+        pytest.fail(str(error), pytrace=False)
     build = _scratch_session.build
     assert build is not None
     state = pytestconfig.stash[STATE]
@@ -233,7 +231,7 @@ def scratch_container(
     try:
         container = _scratch_session.container()
     except ScratchImageError as error:
-        raise _fail(error) from None
+        pytest.fail(str(error), pytrace=False)
     state = pytestconfig.stash[STATE]
     if state.report is not None:
         state.report = SizeReport(**{**vars(state.report), "ready_seconds": container.ready_seconds})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,9 +14,8 @@ from .errors import ScratchImageError
 from .inspect import ShellProbe, probe_shell, process_users
 
 if TYPE_CHECKING:
-    from docker.models.containers import Container
-
     import docker
+    from docker.models.containers import Container
 
 LOOPBACK = "127.0.0.1"
 LOG_TAIL = 40
@@ -79,7 +79,9 @@ def check_running(container: Container, before: str) -> None:
     container.reload()
     if container.status in {"exited", "dead"}:
         code = container.attrs["State"]["ExitCode"]
-        raise ScratchImageError(f"run: the app exited with code {code} before {before}; its log follows", logs(container))
+        raise ScratchImageError(
+            f"run: the app exited with code {code} before {before}; its log follows", logs(container)
+        )
 
 
 def wait_until_ready(container: Container, url: str, timeout: float) -> float:
@@ -108,10 +110,8 @@ def remove(container: Container) -> None:
     """Stop and remove, quietly: also called while another error is on its way."""
     import docker.errors
 
-    try:
+    with contextlib.suppress(docker.errors.NotFound):
         container.remove(force=True)
-    except docker.errors.NotFound:
-        pass
 
 
 @dataclass

@@ -28,7 +28,7 @@ def read_runpath(path: Path) -> str | None:
             for section in ELFFile(stream).iter_sections():
                 if isinstance(section, DynamicSection):
                     for tag in section.iter_tags("DT_RUNPATH"):
-                        return str(tag.runpath)
+                        return str(tag.runpath)  # type: ignore[attr-defined]  # set per tag kind
     except (ELFError, OSError):
         return None
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import os
 import re
@@ -115,10 +116,8 @@ class ScratchSession:
             remove(self._container.container)
             self._container = None
         if self._image is not None:
-            try:
+            with contextlib.suppress(docker.errors.APIError):
                 self.client().images.remove(self._image.tag)
-            except docker.errors.APIError:
-                pass
             self._image = None
 
 

@@ -66,7 +66,9 @@ def parse_user(text: str) -> int:
     if value == "root":
         return 0
     if not value.isdigit() or int(value) > 2**31 - 1:
-        raise SettingsError("scratch_image_user", text, "a numeric UID such as 65535 (a scratch image has no user names)")
+        raise SettingsError(
+            "scratch_image_user", text, "a numeric UID such as 65535 (a scratch image has no user names)"
+        )
     return int(value)
 
 
@@ -167,6 +169,7 @@ def check_consistent(settings: Settings) -> None:
         )
     if settings.user != 0 and settings.port < 1024:
         raise SettingsError(
-            "scratch_image_port", str(settings.port), f"a port of 1024 or more: user {settings.user} cannot bind below 1024"
+            "scratch_image_port",
+            str(settings.port),
+            f"a port of 1024 or more: user {settings.user} cannot bind below 1024",
         )
-

@@ -31,7 +31,6 @@ def run_tool(stage: str, tool: str, command: Sequence[str | Path], log: Path, en
         done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=env, check=False)
     if done.returncode != 0:
         raise ScratchImageError(
-            f"{stage}: {tool} exited with code "
-            f"{done.returncode}; the last lines of {log} follow",
+            f"{stage}: {tool} exited with code {done.returncode}; the last lines of {log} follow",
             log.read_text(errors="replace"),
         )

@@ -44,7 +44,9 @@ def test_session_within_budget_passes_and_reports(pytester: pytest.Pytester, bui
     pytester.makepyfile("def test_built(scratch_image): pass")
     result = pytester.runpytest("--scratch-image", *built_fixture_app)
     assert result.ret == pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(["*= scratch image =*", "size     * MB (* bytes, the engine's Size)", "budget   9.00 MB, headroom *"])
+    result.stdout.fnmatch_lines(
+        ["*= scratch image =*", "size     * MB (* bytes, the engine's Size)", "budget   9.00 MB, headroom *"]
+    )
 
 
 def test_an_app_that_cannot_be_imported_fails_before_freezing(
@@ -54,7 +56,10 @@ def test_an_app_that_cannot_be_imported_fails_before_freezing(
     result = pytester.runpytest("--scratch-image", *fixture_app_args, "-o", "scratch_image_app=no_such_module:app")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*scratch_image_app = 'no_such_module:app' cannot be imported *ModuleNotFoundError: No module named 'no_such_module'"]
+        [
+            "*scratch_image_app = 'no_such_module:app' cannot be imported *"
+            "ModuleNotFoundError: No module named 'no_such_module'"
+        ]
     )
     assert "freeze" not in result.stdout.str()
 

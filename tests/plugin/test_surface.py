@@ -39,7 +39,11 @@ def test_header_states_the_effective_settings(pytester: pytest.Pytester) -> None
         ("budget", "-3MB", "scratch_image_budget = '-3MB': expected a size such as 9MB*"),
         ("port", "0", "scratch_image_port = '0': expected a TCP port from 1 to 65535*"),
         ("port", "70000", "scratch_image_port = '70000': expected a TCP port from 1 to 65535*"),
-        ("port", "80", "scratch_image_port = '80': expected a port of 1024 or more: user 65535 cannot bind below 1024*"),
+        (
+            "port",
+            "80",
+            "scratch_image_port = '80': expected a port of 1024 or more: user 65535 cannot bind below 1024*",
+        ),
         ("user", "root", "scratch_image_user = '0': expected a non-root UID while scratch_image_hardened is true*"),
         ("user", "nobody", "scratch_image_user = 'nobody': expected a numeric UID*"),
         ("app", "random_api.app", "scratch_image_app = 'random_api.app': expected module:callable*"),
