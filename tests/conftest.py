@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+
+import docker
 
 import pytest
 
@@ -27,3 +30,11 @@ def fixture_app_args(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempP
 def built_fixture_app(scratch_image: ScratchImage, fixture_app_args: list[str]) -> list[str]:
     """As ``fixture_app_args``, once the outer session built the binary: inner sessions reuse it."""
     return fixture_app_args
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[docker.DockerClient]:
+    """The Docker engine, to check the plugin's work from outside."""
+    client = docker.from_env()
+    yield client
+    client.close()

@@ -6,7 +6,12 @@ import pytest
 
 pytest.register_assert_rewrite("pytest_scratchimage.assertions")
 
-from .assertions import assert_no_shell, assert_runs_as, assert_size_within  # noqa: E402
+from .assertions import (  # noqa: E402
+    assert_no_shell,
+    assert_runs_as,
+    assert_size_within,
+    assert_stops_gracefully,
+)
 from .errors import ScratchImageError  # noqa: E402
 from .image import ScratchImage  # noqa: E402
 from .inspect import FileEntry  # noqa: E402
@@ -21,6 +26,7 @@ __all__ = [
     "assert_no_shell",
     "assert_runs_as",
     "assert_size_within",
+    "assert_stops_gracefully",
     "format_size",
     "parse_size",
 ]

@@ -45,3 +45,14 @@ def assert_no_shell(image: ScratchImage, container: ScratchContainer | None = No
         probe = container.probe_shell()
         if probe.started:
             raise AssertionError(f"{probe.shell} started in the container (exit code 0): {probe.output}")
+
+
+def assert_stops_gracefully(container: ScratchContainer, within: float = 10.0) -> None:
+    """``docker stop`` reaches the app: it exits with code 0 within ``within`` seconds, before any SIGKILL."""
+    __tracebackhide__ = True
+    seconds, code = container.stop(timeout=within)
+    if code != 0 or seconds >= within:
+        raise AssertionError(
+            f"expected a clean exit within {within:g} s of SIGTERM; the container took {seconds:.2f} s "
+            f"and exited with code {code}{' (SIGKILL)' if code == 137 else ''}"
+        )

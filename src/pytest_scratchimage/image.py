@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     import docker
 
 ENTRYPOINT = "/app"
-LABEL_PREFIX = "io.github.pytest-scratchimage"
 
 
 @dataclass(frozen=True)

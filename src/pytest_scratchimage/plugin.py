@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+import dataclasses
+import signal
+import threading
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,8 +51,11 @@ class State:
     enabled: bool
     settings: Settings | None
     rebuild: bool = False
+    keep: bool = False
+    session: ScratchSession | None = None
     report: SizeReport | None = None
     gate_failure: str | None = None
+    previous_sigterm: Any = None
 
 
 STATE = pytest.StashKey[State]()
@@ -62,6 +68,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--scratch-image-rebuild", action="store_true", help="rebuild the binary even when the cache holds it"
+    )
+    group.addoption(
+        "--scratch-image-keep",
+        action="store_true",
+        help="keep the container and image after the session, for debugging, and print how to reach them",
     )
     for name, help, kind, default in INI:
         parser.addini(f"scratch_image_{name}", help, type=kind, default=default)  # type: ignore[arg-type]
@@ -87,7 +98,55 @@ def pytest_configure(config: pytest.Config) -> None:
         enabled=bool(config.getoption(FLAG)),
         settings=_settings(config),
         rebuild=bool(config.getoption("--scratch-image-rebuild")),
+        keep=bool(config.getoption("--scratch-image-keep")),
     )
+    if config.stash[STATE].enabled:
+        _terminate_like_interrupt(config.stash[STATE])
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistReports(config.stash[STATE]), "scratchimage-xdist")
+
+
+def _terminate_like_interrupt(state: State) -> None:
+    """SIGTERM (CI cancelling a job) tears down like Ctrl-C does, so containers are removed."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        state.previous_sigterm = signal.SIG_DFL
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash[STATE]
+    if state.session is not None:
+        state.session.close()  # fixtures normally did; this covers an interrupted teardown
+    if state.previous_sigterm is not None:
+        signal.signal(signal.SIGTERM, state.previous_sigterm)
+
+
+class XdistReports:
+    """Under xdist only the controller prints and gates: workers send their report up."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        report = getattr(node, "workeroutput", {}).get("scratch_image_report")
+        if report is not None and self.state.report is None:
+            self.state.report = SizeReport(**report)
+
+
+@pytest.hookimpl
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    report = session.config.stash[STATE].report
+    if workeroutput is not None and report is not None:
+        workeroutput["scratch_image_report"] = dataclasses.asdict(report)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -164,6 +223,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(line)
     if state.gate_failure:
         terminalreporter.write_line(f"FAILED {state.gate_failure}", red=True, bold=True)
+    if state.keep and state.session is not None:
+        for line in state.session.kept():
+            terminalreporter.write_line(line, yellow=True)
 
 
 @pytest.fixture(scope="session")
@@ -193,7 +255,10 @@ def _scratch_session(
             reporter.ensure_newline()
             reporter.write_line(f"scratch image: {message}")
 
-    session = ScratchSession(scratch_settings, cache_dir(pytestconfig, tmp_path_factory), progress, state.rebuild)
+    session = ScratchSession(
+        scratch_settings, cache_dir(pytestconfig, tmp_path_factory), progress, state.rebuild, state.keep
+    )
+    state.session = session
     try:
         yield session
     finally:
@@ -236,6 +301,22 @@ def scratch_container(
     if state.report is not None:
         state.report = SizeReport(**{**vars(state.report), "ready_seconds": container.ready_seconds})
     return container
+
+
+@pytest.fixture(scope="session")
+def scratch_start_container(_scratch_session: ScratchSession) -> Callable[..., ScratchContainer]:
+    """Start another ready container of the image: ``scratch_start_container(env={"WAIT_TIME": "1"})``.
+
+    Each is removed at the end of the session; use it for tests that stop, kill or time a container.
+    """
+
+    def start(env: dict[str, str] | None = None) -> ScratchContainer:
+        try:
+            return _scratch_session.start(env)
+        except ScratchImageError as error:
+            pytest.fail(str(error), pytrace=False)
+
+    return start
 
 
 @pytest.fixture(scope="session")

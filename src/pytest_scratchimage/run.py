@@ -139,3 +139,11 @@ class ScratchContainer:
     def status(self) -> str:
         self.container.reload()
         return str(self.container.status)
+
+    def stop(self, timeout: float = 10.0) -> tuple[float, int]:
+        """``docker stop``: SIGTERM, then SIGKILL after ``timeout``. Returns (seconds, exit code)."""
+        started = time.monotonic()
+        self.container.stop(timeout=timeout)
+        seconds = time.monotonic() - started
+        self.container.reload()
+        return seconds, int(self.container.attrs["State"]["ExitCode"])

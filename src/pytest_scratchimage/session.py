@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .build import Build, Progress, build_binary
+from .cleanup import KEEP, LABEL_PREFIX, OWNER, SESSION, Owner, reap
 from .errors import ScratchImageError
-from .image import LABEL_PREFIX, ImageSpec, ScratchImage, build_image
+from .image import ImageSpec, ScratchImage, build_image
 from .run import RunSpec, ScratchContainer, published_url, remove, start, wait_until_ready
 from .settings import Settings
 
@@ -51,19 +52,22 @@ class ScratchSession:
     cache: Path
     progress: Progress
     rebuild: bool = False
+    keep: bool = False
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     build: Build | None = None
     _client: docker.DockerClient | None = None
     _image: ScratchImage | None = None
-    _container: ScratchContainer | None = None
+    containers: list[ScratchContainer] = field(default_factory=list)
     _error: ScratchImageError | None = None
 
     def labels(self) -> dict[str, str]:
-        return {f"{LABEL_PREFIX}.session": self.id, f"{LABEL_PREFIX}.pid": str(os.getpid())}
+        return {SESSION: self.id, OWNER: str(Owner.current())} | ({KEEP: "true"} if self.keep else {})
 
     def client(self) -> docker.DockerClient:
         if self._client is None:
             self._client = connect()
+            for removed in reap(self._client):
+                self.progress(f"removed {removed}, left by a session that died")
         return self._client
 
     def image(self) -> ScratchImage:
@@ -92,13 +96,15 @@ class ScratchSession:
 
     def container(self) -> ScratchContainer:
         """The running, ready container of the image, started on first use."""
-        if self._container is None:
-            self._container = self.start(dict(self.settings.env))
-        return self._container
+        if not self.containers:
+            self.start()
+        return self.containers[0]
 
     def start(self, environment: dict[str, str] | None = None) -> ScratchContainer:
+        """Another container of the image, ready; ``environment`` adds to ``scratch_image_env``."""
         image = self.image()
-        spec = RunSpec(image.tag, image.user, image.port, self.settings.hardened, environment or {}, self.labels())
+        environment = dict(self.settings.env) | (environment or {})
+        spec = RunSpec(image.tag, image.user, image.port, self.settings.hardened, environment, self.labels())
         container = start(self.client(), spec)
         try:
             url = published_url(container, image.port)
@@ -106,15 +112,29 @@ class ScratchSession:
         except BaseException:
             remove(container)
             raise
-        return ScratchContainer(str(container.id), url, image.port, seconds, container)
+        self.containers.append(ScratchContainer(str(container.id), url, image.port, seconds, container))
+        return self.containers[-1]
+
+    def kept(self) -> list[str]:
+        """How to reach and remove what ``keep`` left running."""
+        lines = [f"kept container {c.id[:12]} at {c.url}: docker logs {c.id[:12]}" for c in self.containers]
+        lines += [f"remove it with: docker rm -f {c.id[:12]}" for c in self.containers]
+        if self._image is not None:
+            lines.append(f"kept image {self._image.tag}: docker rmi {self._image.tag}")
+        return lines
 
     def close(self) -> None:
-        """Remove the container and the image tag this session made; never another session's."""
+        """Remove the container and the image tag this session made; never another session's.
+
+        With ``keep`` the container and its image stay for debugging: ``kept`` says how to reach them.
+        """
         import docker.errors
 
-        if self._container is not None:
-            remove(self._container.container)
-            self._container = None
+        if self.keep:
+            return
+        for container in self.containers:
+            remove(container.container)
+        self.containers.clear()
         if self._image is not None:
             with contextlib.suppress(docker.errors.APIError):
                 self.client().images.remove(self._image.tag)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 
+import docker
 import pytest
 import requests
 
@@ -37,10 +38,8 @@ def test_default_build_is_under_9mb(scratch_image: ScratchImage) -> None:
     assert_size_within(scratch_image, "9MB")
 
 
-def test_size_is_the_engines_size(scratch_image: ScratchImage) -> None:
-    import docker
-
-    assert scratch_image.size == docker.from_env().images.get(scratch_image.id).attrs["Size"]
+def test_size_is_the_engines_size(scratch_image: ScratchImage, engine: docker.DockerClient) -> None:
+    assert scratch_image.size == engine.images.get(scratch_image.id).attrs["Size"]
 
 
 def test_every_process_runs_as_65535(scratch_container: ScratchContainer) -> None:
@@ -62,20 +61,18 @@ def test_filesystem_is_the_binary_and_tmp_only(scratch_image: ScratchImage) -> N
     assert not any(f.mode & (stat.S_ISUID | stat.S_ISGID) for f in files.values())
 
 
-def test_image_config_is_hardened(scratch_image: ScratchImage) -> None:
-    import docker
-
-    config = docker.from_env().images.get(scratch_image.id).attrs["Config"]
+def test_image_config_is_hardened(scratch_image: ScratchImage, engine: docker.DockerClient) -> None:
+    config = engine.images.get(scratch_image.id).attrs["Config"]
     assert config["User"] == "65535"
     assert config["Entrypoint"] == ["/app"]
     assert "8000/tcp" in config["ExposedPorts"]
     assert config["Labels"]["io.github.pytest-scratchimage.app"] == "random_api:app"
 
 
-def test_container_is_hardened_and_on_loopback(scratch_container: ScratchContainer) -> None:
-    import docker
-
-    attrs = docker.from_env().containers.get(scratch_container.id).attrs
+def test_container_is_hardened_and_on_loopback(
+    scratch_container: ScratchContainer, engine: docker.DockerClient
+) -> None:
+    attrs = engine.containers.get(scratch_container.id).attrs
     host = attrs["HostConfig"]
     assert host["ReadonlyRootfs"] is True
     assert host["CapDrop"] == ["ALL"]
@@ -85,9 +82,7 @@ def test_container_is_hardened_and_on_loopback(scratch_container: ScratchContain
     assert scratch_container.url.startswith("http://127.0.0.1:")
 
 
-def test_entrypoint_is_not_overridden(scratch_container: ScratchContainer) -> None:
-    import docker
-
-    config = docker.from_env().containers.get(scratch_container.id).attrs["Config"]
+def test_entrypoint_is_not_overridden(scratch_container: ScratchContainer, engine: docker.DockerClient) -> None:
+    config = engine.containers.get(scratch_container.id).attrs["Config"]
     assert config["Entrypoint"] == ["/app"]
     assert not config["Cmd"]

@@ -1,0 +1,112 @@
+"""Nothing left behind: on success, Ctrl-C, SIGTERM and SIGKILL; kept on request; shared under xdist."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import docker
+import pytest
+
+from pytest_scratchimage import ScratchContainer
+from pytest_scratchimage.cleanup import OWNER
+
+pytestmark = pytest.mark.integration
+
+WAITS_WITH_A_CONTAINER = """
+    import pathlib, time
+
+    def test_waits(scratch_container):
+        pathlib.Path("ready").write_text(scratch_container.id)
+        time.sleep(120)
+"""
+
+
+def owned_by(client: docker.DockerClient, pid: int) -> list[str]:
+    """Containers and image tags whose owner label names ``pid``."""
+    mine = f":{pid}:"
+    containers = [
+        c.short_id for c in client.containers.list(all=True, filters={"label": OWNER}) if mine in c.labels[OWNER]
+    ]
+    images = [t for i in client.images.list(filters={"label": OWNER}) if mine in i.labels[OWNER] for t in i.tags]
+    return containers + images
+
+
+def start_session(pytester: pytest.Pytester, args: list[str]) -> subprocess.Popen[bytes]:
+    """An inner session in its own process, returned once its container is ready."""
+    pytester.makepyfile(WAITS_WITH_A_CONTAINER)
+    process = pytester.popen([sys.executable, "-m", "pytest", "--scratch-image", *args], stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not Path(pytester.path, "ready").exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the inner session never got its container"
+        time.sleep(0.2)
+    return process
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_session_removes_what_it_made(
+    pytester: pytest.Pytester, built_fixture_app: list[str], engine: docker.DockerClient, signum: int
+) -> None:
+    process = start_session(pytester, built_fixture_app)
+    assert owned_by(engine, process.pid)
+    process.send_signal(signum)
+    process.communicate(timeout=60)
+    assert owned_by(engine, process.pid) == []
+
+
+def test_the_next_session_reaps_what_a_killed_one_left_and_spares_live_ones(
+    pytester: pytest.Pytester,
+    built_fixture_app: list[str],
+    engine: docker.DockerClient,
+    scratch_container: ScratchContainer,
+) -> None:
+    killed = start_session(pytester, built_fixture_app)
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate(timeout=30)
+    assert len(owned_by(engine, killed.pid)) == 2  # its container and its image tag
+
+    pytester.makepyfile("def test_built(scratch_image): pass")
+    result = pytester.runpytest("--scratch-image", *built_fixture_app)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*removed container *, left by a session that died*"])
+    assert owned_by(engine, killed.pid) == []
+    assert scratch_container.status() == "running"  # this live session's container was not touched
+
+
+def test_keep_leaves_the_container_running_and_says_how_to_reach_it(
+    pytester: pytest.Pytester, built_fixture_app: list[str], engine: docker.DockerClient
+) -> None:
+    pytester.makepyfile("def test_probe(scratch_http): assert scratch_http.get('/number').ok")
+    result = pytester.runpytest("--scratch-image", "--scratch-image-keep", *built_fixture_app)
+    result.assert_outcomes(passed=1)
+    line = next(line for line in result.outlines if line.startswith("kept container "))
+    container = engine.containers.get(line.split()[2])
+    try:
+        assert container.status == "running"
+        result.stdout.fnmatch_lines(["kept container * at http://127.0.0.1:*", "remove it with: docker rm -f *"])
+    finally:
+        tag = container.image.tags[0]
+        container.remove(force=True)
+        engine.images.remove(tag)
+
+
+def test_under_xdist_each_worker_probes_and_the_controller_reports_once(
+    pytester: pytest.Pytester, built_fixture_app: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_probe(scratch_http, n):
+            assert scratch_http.get("/number").status_code == 200
+        """
+    )
+    result = pytester.runpytest_subprocess("--scratch-image", "-n", "2", *built_fixture_app)
+    result.assert_outcomes(passed=4)
+    assert result.stdout.str().count("= scratch image =") == 1
+    result.stdout.fnmatch_lines(["size     * MB (* bytes, the engine's Size)"])
