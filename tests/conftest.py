@@ -4,7 +4,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import docker
-
 import pytest
 
 from pytest_scratchimage import ScratchImage

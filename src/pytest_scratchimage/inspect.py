@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import posixpath
 import stat
 import tarfile
 from collections.abc import Iterable, Iterator
@@ -56,8 +57,12 @@ def layer_entries(layer: IO[bytes]) -> Iterator[tuple[str, FileEntry | None]]:
     """(path, entry) for each member of a layer tar; ``None`` marks an overlay whiteout (a deletion)."""
     with tarfile.open(fileobj=layer, mode="r|*") as tar:
         for member in tar:
-            path = "/" + member.name.lstrip("./").rstrip("/")
+            relative = posixpath.normpath(member.name).lstrip("/")
+            path = "/" if relative == "." else f"/{relative}"
             folder, _, name = path.rpartition("/")
+            if name == ".wh..wh..opq":  # an opaque folder: hides everything lower layers put in it
+                yield f"{folder}/", None
+                continue
             if name.startswith(".wh."):
                 yield f"{folder}/{name[4:]}", None
                 continue
@@ -70,8 +75,8 @@ def merge_layers(layers: Iterable[IO[bytes]]) -> list[FileEntry]:
     files: dict[str, FileEntry] = {}
     for layer in layers:
         for path, entry in layer_entries(layer):
-            if entry is None:
-                files = {p: e for p, e in files.items() if p != path and not p.startswith(path + "/")}
+            if entry is None:  # "/a/b" deletes b and all below it; "/a/" empties a
+                files = {p: e for p, e in files.items() if p != path and not p.startswith(path.rstrip("/") + "/")}
             elif path != "/":
                 files[path] = entry
     return sorted(files.values(), key=lambda e: e.path)

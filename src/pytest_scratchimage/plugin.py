@@ -8,11 +8,12 @@ import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from .assertions import budget_breach
+from .diagnose import hints
 from .errors import ScratchImageError, tail
 from .http import BaseUrlSession
 from .image import ScratchImage
@@ -184,6 +185,26 @@ def marker_budget(item: pytest.Item) -> int:
         raise pytest.UsageError(f"{item.nodeid}: {error}") from None
 
 
+T = TypeVar("T")
+
+
+def _or_fail(work: Callable[[], T]) -> T:
+    """Run ``work``; turn a pipeline error into a plain test failure: its message, no traceback."""
+    try:
+        return work()
+    except ScratchImageError as error:
+        failure = str(error)
+    pytest.fail(failure, pytrace=False)
+
+
+@pytest.hookimpl
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A container killed mid-session fails the next test that needs it, saying so."""
+    session = item.config.stash[STATE].session
+    if session is not None and {"scratch_container", "scratch_http"} & set(getattr(item, "fixturenames", ())):
+        _or_fail(lambda: session.check_alive(item.nodeid))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     yield
@@ -199,7 +220,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     container = getattr(item, "funcargs", {}).get("scratch_container")
     if report.failed and isinstance(container, ScratchContainer):
-        report.sections.append(("scratch container log (tail)", tail(container.logs())))
+        log = container.logs()
+        fixes = "".join(f"\nto fix: {hint}" for hint in hints(log))
+        report.sections.append((f"scratch container {container.status()}, log tail", tail(log) + fixes))
     return report
 
 
@@ -277,10 +300,7 @@ def cache_dir(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture(scope="session")
 def scratch_image(pytestconfig: pytest.Config, _scratch_session: ScratchSession) -> ScratchImage:
     """The built image: ``.tag``, ``.id``, ``.size`` (the engine's bytes), ``.user``, ``.files()``, ``.shells()``."""
-    try:
-        image = _scratch_session.image()
-    except ScratchImageError as error:
-        pytest.fail(str(error), pytrace=False)
+    image = _or_fail(_scratch_session.image)
     build = _scratch_session.build
     assert build is not None
     state = pytestconfig.stash[STATE]
@@ -293,10 +313,7 @@ def scratch_container(
     pytestconfig: pytest.Config, scratch_image: ScratchImage, _scratch_session: ScratchSession
 ) -> ScratchContainer:
     """The image running as shipped, hardened, ready: ``.url`` is ``http://127.0.0.1:<port>``."""
-    try:
-        container = _scratch_session.container()
-    except ScratchImageError as error:
-        pytest.fail(str(error), pytrace=False)
+    container = _or_fail(_scratch_session.container)
     state = pytestconfig.stash[STATE]
     if state.report is not None:
         state.report = SizeReport(**{**vars(state.report), "ready_seconds": container.ready_seconds})
@@ -311,10 +328,7 @@ def scratch_start_container(_scratch_session: ScratchSession) -> Callable[..., S
     """
 
     def start(env: dict[str, str] | None = None) -> ScratchContainer:
-        try:
-            return _scratch_session.start(env)
-        except ScratchImageError as error:
-            pytest.fail(str(error), pytrace=False)
+        return _or_fail(lambda: _scratch_session.start(env))
 
     return start
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
+from .diagnose import hints
 from .errors import ScratchImageError
 from .inspect import ShellProbe, probe_shell, process_users
 
@@ -79,9 +80,9 @@ def check_running(container: Container, before: str) -> None:
     container.reload()
     if container.status in {"exited", "dead"}:
         code = container.attrs["State"]["ExitCode"]
-        raise ScratchImageError(
-            f"run: the app exited with code {code} before {before}; its log follows", logs(container)
-        )
+        log = logs(container)
+        fixes = "".join(f"; to fix: {hint}" for hint in hints(log))
+        raise ScratchImageError(f"run: the app exited with code {code} before {before}{fixes}; its log follows", log)
 
 
 def wait_until_ready(container: Container, url: str, timeout: float) -> float:

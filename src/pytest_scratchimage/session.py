@@ -17,7 +17,7 @@ from .build import Build, Progress, build_binary
 from .cleanup import KEEP, LABEL_PREFIX, OWNER, SESSION, Owner, reap
 from .errors import ScratchImageError
 from .image import ImageSpec, ScratchImage, build_image
-from .run import RunSpec, ScratchContainer, published_url, remove, start, wait_until_ready
+from .run import RunSpec, ScratchContainer, check_running, published_url, remove, start, wait_until_ready
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -99,6 +99,14 @@ class ScratchSession:
         if not self.containers:
             self.start()
         return self.containers[0]
+
+    def check_alive(self, user: str) -> None:
+        """Fail clearly when the session's container died (killed, OOM) before ``user`` could probe it.
+
+        It is not restarted: a restart would hide the crash that a gate exists to catch.
+        """
+        if self.containers:
+            check_running(self.containers[0].container, f"{user} could use it (it stopped mid-session)")
 
     def start(self, environment: dict[str, str] | None = None) -> ScratchContainer:
         """Another container of the image, ready; ``environment`` adds to ``scratch_image_env``."""

@@ -52,6 +52,10 @@ class Settings:
     ready_timeout: float = 30.0
 
 
+def _is_number(text: str) -> bool:
+    return re.fullmatch(r"[0-9]+", text.strip()) is not None
+
+
 def parse_app(text: str) -> AppSpec:
     match = _APP.fullmatch(text.strip())
     if not match:
@@ -65,7 +69,7 @@ def parse_user(text: str) -> int:
     value = text.strip()
     if value == "root":
         return 0
-    if not value.isdigit() or int(value) > 2**31 - 1:
+    if not _is_number(value) or int(value) > 2**31 - 1:
         raise SettingsError(
             "scratch_image_user", text, "a numeric UID such as 65535 (a scratch image has no user names)"
         )
@@ -73,13 +77,13 @@ def parse_user(text: str) -> int:
 
 
 def parse_port(text: str) -> int:
-    if not text.strip().isdigit() or not 1 <= int(text) <= 65535:
+    if not _is_number(text) or not 1 <= int(text) <= 65535:
         raise SettingsError("scratch_image_port", text, "a TCP port from 1 to 65535")
     return int(text)
 
 
 def parse_positive_int(name: str, text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
+    if not _is_number(text) or int(text) < 1:
         raise SettingsError(name, text, "a whole number of at least 1")
     return int(text)
 

@@ -15,7 +15,7 @@ UNITS = {
     "GIB": 1024**3,
 }
 ACCEPTED = "a size such as 9MB, 8.5MB, 9000KB, 8MiB or 9000000 (bytes)"
-_SIZE = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[A-Za-z]*)")
+_SIZE = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[A-Za-z]*)")
 
 
 def parse_size(text: str) -> int:
@@ -33,6 +33,6 @@ def parse_size(text: str) -> int:
 def format_size(size: int) -> str:
     """``8_123_456`` → ``8.12 MB``: decimal units, as the budget is written."""
     for unit, factor in (("GB", 1000**3), ("MB", 1000**2), ("KB", 1000)):
-        if abs(size) >= factor:
+        if abs(size) >= factor * 0.9995:  # 999,999 B is 1.00 MB, not 1000.00 KB
             return f"{size / factor:.2f} {unit}"
     return f"{size} B"

@@ -38,7 +38,8 @@ def owned_by(client: docker.DockerClient, pid: int) -> list[str]:
 def start_session(pytester: pytest.Pytester, args: list[str]) -> subprocess.Popen[bytes]:
     """An inner session in its own process, returned once its container is ready."""
     pytester.makepyfile(WAITS_WITH_A_CONTAINER)
-    process = pytester.popen([sys.executable, "-m", "pytest", "--scratch-image", *args], stdin=subprocess.DEVNULL)
+    command = [sys.executable, "-m", "pytest", "--scratch-image", *args]
+    process: subprocess.Popen[bytes] = pytester.popen(command, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while not Path(pytester.path, "ready").exists():
         assert process.poll() is None, process.communicate()

@@ -1,0 +1,87 @@
+"""Faults, tested: a killed container, a slow start, a graceful stop, a full disk, a missing import."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pytest_scratchimage import ScratchContainer, ScratchImage, assert_stops_gracefully
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_container_killed_mid_session_fails_the_next_probe_clearly(
+    pytester: pytest.Pytester, built_fixture_app: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        import docker
+
+        def test_kills(scratch_container):
+            docker.from_env().containers.get(scratch_container.id).kill()
+
+        def test_probes(scratch_http):
+            scratch_http.get("/number")
+        """
+    )
+    result = pytester.runpytest("--scratch-image", *built_fixture_app, "-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=1)
+    assert "During handling" not in result.stdout.str()
+    result.stdout.fnmatch_lines(
+        ["*run: the app exited with code 137 before *test_probes could use it (it stopped mid-session)*"]
+    )
+
+
+def test_a_readiness_timeout_says_what_was_probed(pytester: pytest.Pytester, built_fixture_app: list[str]) -> None:
+    pytester.makepyfile("def test_probe(scratch_http): pass")
+    result = pytester.runpytest("--scratch-image", *built_fixture_app, "-o", "scratch_image_ready_timeout=0.05")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*run: no HTTP answer from http://127.0.0.1:*/health within 0.05 s (scratch_image_ready_timeout)*"]
+    )
+
+
+def test_docker_stop_reaches_gunicorn(scratch_start_container: Callable[..., ScratchContainer]) -> None:
+    container = scratch_start_container()
+    assert_stops_gracefully(container, within=5)
+    assert "Shutting down: Master" in container.logs()
+
+
+def test_wait_time_delays_the_answer(scratch_start_container: Callable[..., ScratchContainer]) -> None:
+    import requests
+
+    container = scratch_start_container(env={"WAIT_TIME": "0.5"})
+    response = requests.get(f"{container.url}/number", timeout=10)
+    assert response.status_code == 200
+    assert response.elapsed.total_seconds() >= 0.5
+
+
+def test_nothing_is_world_writable_but_tmp_and_no_package_manager(scratch_image: ScratchImage) -> None:
+    files = scratch_image.files()
+    assert [f.path for f in files if f.world_writable] == ["/tmp"]
+    assert not [f for f in files if f.setid]
+    assert not [f.path for f in files if Path(f.path).name in {"apt", "apt-get", "dpkg", "apk", "pip", "rpm", "yum"}]
+
+
+@pytest.mark.skipif(shutil.which("mount") is None, reason="needs mount(8) for a small tmpfs")
+def test_a_full_build_folder_gives_a_clear_error_and_tags_nothing(
+    pytester: pytest.Pytester, fixture_app_args: list[str], engine: object, tmp_path: Path
+) -> None:
+    small = tmp_path / "small"
+    small.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(small)], check=False)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        pytester.makepyfile("def test_built(scratch_image): pass")
+        args = [*fixture_app_args, "-o", f"scratch_image_cache_dir={small}", "-o", "scratch_image_workers=3"]
+        result = pytester.runpytest("--scratch-image", *args)
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(["*No space left on device*"])
+        assert "Traceback" not in result.stdout.str()
+    finally:
+        subprocess.run(["umount", str(small)], check=True)

@@ -1,0 +1,112 @@
+"""The build cache's key: stable for the same inputs, new when a source file or a setting changes."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from pytest_scratchimage.build import cache_key, source_files
+from pytest_scratchimage.settings import AppSpec, Settings
+
+
+@pytest.fixture
+def app_folder(tmp_path: Path) -> Path:
+    """An app folder: a top-level module, the app's package with a subpackage and data, and clutter."""
+    folder = tmp_path / "app"
+    files = {
+        "wsgi.py": "from myapp import app\n",
+        "helpers.py": "X = 1\n",
+        "notes.txt": "not a module\n",
+        "myapp/__init__.py": "app = object()\n",
+        "myapp/views/__init__.py": "",
+        "myapp/views/number.py": "NUMBER = 4\n",
+        "myapp/static/schema.json": "{}\n",
+        "myapp/__pycache__/__init__.cpython-311.pyc": "bytecode",
+        "myapp/views/__pycache__/number.cpython-311.pyc": "bytecode",
+        "other/__init__.py": "",
+        "other/module.py": "",
+    }
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return folder
+
+
+@pytest.fixture
+def settings(app_folder: Path) -> Settings:
+    return Settings(app=AppSpec("myapp.wsgi", "app"), app_path=(app_folder,))
+
+
+def test_source_files_are_the_top_level_modules_and_the_app_package(settings: Settings, app_folder: Path) -> None:
+    assert [str(path.relative_to(app_folder)) for path in source_files(settings)] == [
+        "helpers.py",
+        "wsgi.py",
+        "myapp/__init__.py",
+        "myapp/static/schema.json",
+        "myapp/views/__init__.py",
+        "myapp/views/number.py",
+    ]
+
+
+def test_source_files_of_every_app_path(tmp_path: Path, app_folder: Path) -> None:
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "shared.py").write_text("")
+    settings = Settings(app=AppSpec("wsgi", "app"), app_path=(app_folder, extra, tmp_path / "missing"))
+    assert list(source_files(settings)) == [app_folder / "helpers.py", app_folder / "wsgi.py", extra / "shared.py"]
+
+
+def test_cache_key_is_stable(settings: Settings) -> None:
+    key = cache_key(settings)
+    assert cache_key(settings) == key
+    assert cache_key(dataclasses.replace(settings)) == key
+    assert len(key) == 20
+
+
+@pytest.mark.parametrize("name", ["wsgi.py", "myapp/views/number.py", "myapp/static/schema.json"])
+def test_cache_key_changes_with_a_source_file(settings: Settings, app_folder: Path, name: str) -> None:
+    before = cache_key(settings)
+    (app_folder / name).write_text((app_folder / name).read_text() + "# changed\n")
+    assert cache_key(settings) != before
+
+
+def test_cache_key_changes_with_a_new_source_file(settings: Settings, app_folder: Path) -> None:
+    before = cache_key(settings)
+    (app_folder / "myapp" / "views" / "more.py").write_text("")
+    assert cache_key(settings) != before
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "other/module.py", "myapp/__pycache__/__init__.cpython-311.pyc"])
+def test_cache_key_ignores_files_outside_the_sources(settings: Settings, app_folder: Path, name: str) -> None:
+    before = cache_key(settings)
+    (app_folder / name).write_text("changed\n")
+    assert cache_key(settings) == before
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"hidden_imports": ("uuid",)},
+        {"excludes": ("tkinter",)},
+        {"collect_data": ("certifi",)},
+        {"copy_metadata": ("falcon",)},
+        {"port": 8080},
+        {"workers": 3},
+        {"app": AppSpec("myapp.wsgi", "app", call=True)},
+        {"app": AppSpec("myapp.wsgi", "application")},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_cache_key_changes_with_a_setting_that_shapes_the_binary(settings: Settings, change: dict[str, object]) -> None:
+    assert cache_key(dataclasses.replace(settings, **change)) != cache_key(settings)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"budget": 1}, {"user": 1000}, {"health_path": "/health"}, {"env": (("A", "1"),)}, {"ready_timeout": 1.0}],
+    ids=lambda change: next(iter(change)),
+)
+def test_cache_key_ignores_settings_of_the_image_and_the_run(settings: Settings, change: dict[str, object]) -> None:
+    assert cache_key(dataclasses.replace(settings, **change)) == cache_key(settings)  # type: ignore[arg-type]

@@ -1,0 +1,90 @@
+"""The PyInstaller spec file: valid Python whose Analysis asks for exactly what the settings say."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_scratchimage.freeze import FreezeSpec
+from pytest_scratchimage.launcher import GUNICORN_HIDDEN_IMPORTS
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> FreezeSpec:
+    return FreezeSpec(
+        app="random_api:app",
+        launcher=tmp_path / "launcher.py",
+        pathex=(tmp_path / "app", tmp_path / "lib"),
+        hidden_imports=("falcon.app", "gunicorn.glogging"),
+        excludes=("tkinter", "unittest"),
+        collect_data=("certifi",),
+        copy_metadata=("falcon",),
+    )
+
+
+def _call_keywords(source: str, function: str) -> dict[str, Any]:
+    """The literal keyword arguments of the one call of ``function`` in ``source``."""
+    calls = [
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == function
+    ]
+    assert len(calls) == 1, f"{function} is called {len(calls)} times"
+    return {
+        k.arg: ast.literal_eval(k.value)
+        for k in calls[0].keywords
+        if k.arg and isinstance(k.value, ast.Constant | ast.List)
+    }
+
+
+def test_render_is_valid_python(spec: FreezeSpec, tmp_path: Path) -> None:
+    compile(spec.render(tmp_path / "work"), "app.spec", "exec")
+
+
+def test_analysis_has_the_gunicorn_and_configured_hidden_imports(spec: FreezeSpec, tmp_path: Path) -> None:
+    analysis = _call_keywords(spec.render(tmp_path), "Analysis")
+    assert analysis["hiddenimports"] == sorted({*GUNICORN_HIDDEN_IMPORTS, "falcon.app"})
+    assert set(GUNICORN_HIDDEN_IMPORTS) <= set(analysis["hiddenimports"])
+
+
+def test_analysis_settings(spec: FreezeSpec, tmp_path: Path) -> None:
+    analysis = _call_keywords(spec.render(tmp_path), "Analysis")
+    assert analysis["excludes"] == ["tkinter", "unittest"]
+    assert analysis["pathex"] == [str(tmp_path / "app"), str(tmp_path / "lib")]
+    assert analysis["optimize"] == 2
+
+
+def test_the_launcher_is_the_script(spec: FreezeSpec, tmp_path: Path) -> None:
+    tree = ast.parse(spec.render(tmp_path))
+    analysis = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func) == "Analysis")
+    assert ast.literal_eval(analysis.args[0]) == [str(tmp_path / "launcher.py")]
+
+
+def test_exe_is_stripped_onefile_without_upx(spec: FreezeSpec, tmp_path: Path) -> None:
+    exe = _call_keywords(spec.render(tmp_path), "EXE")
+    assert exe == {"name": "app", "strip": True, "upx": False, "console": True}
+
+
+def test_binaries_and_dependencies_pass_through_portable_binaries(spec: FreezeSpec, tmp_path: Path) -> None:
+    source = spec.render(tmp_path / "work")
+    patched = repr(str(tmp_path / "work" / "patched"))
+    assert "from pytest_scratchimage.runpath import portable_binaries\n" in source
+    assert f"a.binaries = portable_binaries(a.binaries, {patched})\n" in source
+    assert f"pyz.dependencies = portable_binaries(pyz.dependencies, {patched})\n" in source
+
+
+def test_data_and_metadata_are_collected(spec: FreezeSpec, tmp_path: Path) -> None:
+    source = spec.render(tmp_path)
+    assert "for package in ['certifi']:\n    datas += collect_data_files(package)\n" in source
+    assert "for distribution in ['falcon']:\n    datas += copy_metadata(distribution)\n" in source
+
+
+def test_paths_with_quotes_stay_valid_python(tmp_path: Path) -> None:
+    odd = tmp_path / 'it\'s "here"'
+    spec = FreezeSpec(app="a:b", launcher=odd / "launcher.py", pathex=(odd,))
+    source = spec.render(odd)
+    compile(source, "app.spec", "exec")
+    assert _call_keywords(source, "Analysis")["pathex"] == [str(odd)]

@@ -1,0 +1,54 @@
+"""The launcher script: valid Python that imports the app literally, so that PyInstaller finds it."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from pytest_scratchimage.launcher import Launcher
+from pytest_scratchimage.settings import AppSpec
+
+
+def _options(source: str) -> object:
+    """The literal value of the script's ``OPTIONS``."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == ["OPTIONS"]:
+            return ast.literal_eval(node.value)
+    raise AssertionError("no OPTIONS in the launcher")
+
+
+@pytest.mark.parametrize("app", [AppSpec("random_api", "app"), AppSpec("my.pkg.wsgi", "create", call=True)], ids=str)
+def test_render_is_valid_python(app: AppSpec) -> None:
+    compile(Launcher(app, port=8000, workers=2).render(), "launcher.py", "exec")
+
+
+def test_render_imports_the_app_literally() -> None:
+    source = Launcher(AppSpec("random_api", "app"), port=8000, workers=2).render()
+    assert "from random_api import app as _target\n" in source
+    assert "return _target\n" in source
+    assert "importlib" not in source
+
+
+def test_render_calls_a_factory() -> None:
+    source = Launcher(AppSpec("myproject.factory", "create_app", call=True), port=8000, workers=2).render()
+    assert "from myproject.factory import create_app as _target\n" in source
+    assert "return _target()\n" in source
+
+
+def test_options_bind_all_interfaces_and_disable_the_control_socket() -> None:
+    source = Launcher(AppSpec("random_api", "app"), port=8123, workers=3).render()
+    assert _options(source) == {
+        "bind": "0.0.0.0:8123",
+        "workers": 3,
+        "worker_tmp_dir": "/tmp",
+        "control_socket_disable": True,
+        "errorlog": "-",
+    }
+
+
+def test_the_script_runs_the_application_when_main() -> None:
+    tree = ast.parse(Launcher(AppSpec("random_api", "app"), port=8000, workers=2).render())
+    main = [node for node in tree.body if isinstance(node, ast.If)]
+    assert [ast.unparse(node.test) for node in main] == ["__name__ == '__main__'"]
+    assert ast.unparse(main[0].body[0]) == "ScratchApplication().run()"
