@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
+from .budget import Budget
 from .image import ScratchImage
 from .run import ScratchContainer
-from .sizes import format_size, parse_size
+from .sizes import parse_size
 
 
-def budget_breach(size: int, budget: int) -> str | None:
-    """The failure message when ``size`` exceeds ``budget``, else None."""
-    if size <= budget:
-        return None
-    return (
-        f"image {format_size(size)} ({size:,} bytes) > budget {format_size(budget)} "
-        f"(+{format_size(size - budget)}, {100 * (size - budget) / budget:.1f}% over)"
-    )
+def measure(image: ScratchImage, metric: str) -> int:
+    return image.size if metric == "size" else image.compressed_size()
 
 
-def assert_size_within(image: ScratchImage, budget: str | int) -> None:
-    """The image's size (the engine's ``Size``) is at most ``budget`` (``"9MB"`` or bytes)."""
+def assert_size_within(image: ScratchImage, budget: str | int, metric: str = "size") -> None:
+    """The image's ``metric`` (``size``, the engine's ``Size``; or ``compressed``) is at most ``budget``."""
     __tracebackhide__ = True
-    limit = parse_size(budget) if isinstance(budget, str) else budget
-    breach = budget_breach(image.size, limit)
+    limit = Budget(parse_size(budget) if isinstance(budget, str) else budget, metric)
+    breach = limit.breach(measure(image, metric), image.breakdown())
     if breach:
         raise AssertionError(f"{breach}: {image.tag}")
 

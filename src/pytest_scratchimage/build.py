@@ -7,6 +7,7 @@ tens of seconds of PyInstaller and StaticX; the image itself is rebuilt in about
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.metadata
 import json
@@ -22,6 +23,7 @@ from typing import TypeVar
 
 from filelock import FileLock
 
+from .breakdown import Contributor, breakdown
 from .errors import ScratchImageError
 from .freeze import FreezeSpec, freeze
 from .launcher import Launcher
@@ -29,6 +31,7 @@ from .settings import Settings
 from .staticize import staticize
 
 BINARY = "app"
+FACTS = "build.json"  # written last: its presence marks a complete build
 T = TypeVar("T")
 Progress = Callable[[str], None]
 
@@ -41,6 +44,7 @@ class Build:
     key: str
     cached: bool
     seconds: dict[str, float] = field(default_factory=dict)
+    contributors: list[Contributor] = field(default_factory=list)
 
 
 def freeze_spec(settings: Settings, launcher: Path) -> FreezeSpec:
@@ -108,9 +112,9 @@ def build_binary(settings: Settings, cache: Path, progress: Progress, rebuild: b
     final = cache / key
     cache.mkdir(parents=True, exist_ok=True)
     with FileLock(str(cache / f"{key}.lock")):
-        if (final / BINARY).exists() and not rebuild:
+        if (final / FACTS).exists() and not rebuild:
             progress(f"cached build {key} ({final / BINARY})")
-            return Build(final / BINARY, key, cached=True, seconds=_read_seconds(final))
+            return _read_build(final, key)
         return _build(settings, final, progress)
 
 
@@ -132,17 +136,18 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
     stage("check", lambda: check_importable(settings))
     launcher.write_text(Launcher(settings.app, settings.port, settings.workers).render())
     frozen = stage("freeze", lambda: freeze(freeze_spec(settings, launcher), workdir))
-    stage("staticize", lambda: staticize(frozen, workdir / BINARY))
-    (workdir / "seconds.json").write_text(json.dumps(seconds))
+    binary = stage("staticize", lambda: staticize(frozen, workdir / BINARY))
+    contributors = stage("breakdown", lambda: breakdown(binary, frozen))
+    facts = {"seconds": seconds, "contributors": [dataclasses.asdict(c) for c in contributors]}
+    (workdir / FACTS).write_text(json.dumps(facts, indent=1))
     for bulky in ("build", "dist", "patched"):
         shutil.rmtree(workdir / bulky, ignore_errors=True)
     shutil.rmtree(final, ignore_errors=True)
     workdir.rename(final)
-    return Build(final / BINARY, final.name, cached=False, seconds=seconds)
+    return Build(final / BINARY, final.name, cached=False, seconds=seconds, contributors=contributors)
 
 
-def _read_seconds(folder: Path) -> dict[str, float]:
-    try:
-        return {k: float(v) for k, v in json.loads((folder / "seconds.json").read_text()).items()}
-    except (OSError, ValueError):
-        return {}
+def _read_build(folder: Path, key: str) -> Build:
+    facts = json.loads((folder / FACTS).read_text())
+    contributors = [Contributor(**c) for c in facts["contributors"]]
+    return Build(folder / BINARY, key, cached=True, seconds=facts["seconds"], contributors=contributors)

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .breakdown import Contributor
 from .errors import ScratchImageError
-from .inspect import SHELL_NAMES, FileEntry, image_files
+from .inspect import SHELL_NAMES, FileEntry, compressed_size, image_layers, merge_layers
 
 if TYPE_CHECKING:
     import docker
@@ -101,13 +102,26 @@ class ScratchImage:
     port: int
     labels: Mapping[str, str]
     client: docker.DockerClient = field(repr=False)
-    _files: list[FileEntry] | None = field(default=None, repr=False)
+    contributors: list[Contributor] = field(default_factory=list, repr=False)
+    _layers: list[bytes] | None = field(default=None, repr=False)
+
+    def layers(self) -> list[bytes]:
+        """The image's layer tars, exported once from the engine."""
+        if self._layers is None:
+            self._layers = image_layers(self.client.images.get(self.id))
+        return self._layers
 
     def files(self) -> list[FileEntry]:
         """Every path in the image (path, mode, owner, size), read from the exported image archive."""
-        if self._files is None:
-            self._files = image_files(self.client.images.get(self.id))
-        return self._files
+        return merge_layers(io.BytesIO(layer) for layer in self.layers())
+
+    def compressed_size(self) -> int:
+        """The gzipped layers' bytes: what a registry stores and a node pulls."""
+        return compressed_size(self.layers())
+
+    def breakdown(self) -> list[Contributor]:
+        """What the bytes are, largest first: packages, stdlib modules, libraries, loaders (estimates)."""
+        return list(self.contributors)
 
     def shells(self) -> list[str]:
         """Paths of shells (and busybox) in the image's filesystem; a hardened image has none."""

@@ -6,6 +6,7 @@ The one exec is the no-shell proof: an attempt to start a shell, which must fail
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import posixpath
@@ -82,8 +83,8 @@ def merge_layers(layers: Iterable[IO[bytes]]) -> list[FileEntry]:
     return sorted(files.values(), key=lambda e: e.path)
 
 
-def archive_files(archive: IO[bytes]) -> list[FileEntry]:
-    """The files of an image archive (``docker save`` format): the manifest says the layer order."""
+def archive_layers(archive: IO[bytes]) -> list[bytes]:
+    """The layer tars of an image archive (``docker save`` format), in the manifest's order."""
     members: dict[str, bytes] = {}
     with tarfile.open(fileobj=archive, mode="r|") as tar:
         for member in tar:
@@ -91,12 +92,21 @@ def archive_files(archive: IO[bytes]) -> list[FileEntry]:
             if stream is not None:
                 members[member.name] = stream.read()
     manifest = json.loads(members["manifest.json"])[0]
-    return merge_layers(io.BytesIO(members[name]) for name in manifest["Layers"])
+    return [members[name] for name in manifest["Layers"]]
 
 
-def image_files(image: Image) -> list[FileEntry]:
-    buffer = io.BytesIO(b"".join(image.save(named=False)))
-    return archive_files(buffer)
+def archive_files(archive: IO[bytes]) -> list[FileEntry]:
+    """The files of an image archive: its layers merged in order."""
+    return merge_layers(io.BytesIO(layer) for layer in archive_layers(archive))
+
+
+def compressed_size(layers: list[bytes]) -> int:
+    """Bytes a registry stores and a node pulls: each layer gzipped, as ``docker push`` does."""
+    return sum(len(gzip.compress(layer, compresslevel=6, mtime=0)) for layer in layers)
+
+
+def image_layers(image: Image) -> list[bytes]:
+    return archive_layers(io.BytesIO(b"".join(image.save(named=False))))
 
 
 def process_users(container: Container) -> dict[int, int]:

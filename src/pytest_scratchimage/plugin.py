@@ -1,26 +1,27 @@
-"""The pytest wiring: options, ini, markers, fixtures, the size gate and the summary. No work happens here."""
+"""The pytest wiring: options, ini, markers, fixtures, the gates and the summary. No work happens here."""
 
 from __future__ import annotations
 
-import dataclasses
+import json
 import signal
 import threading
+import warnings
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
-from .assertions import budget_breach
 from .diagnose import hints
 from .errors import ScratchImageError, tail
 from .http import BaseUrlSession
 from .image import ScratchImage
-from .report import SizeReport
+from .markers import SIGNATURES, Limits, parse_limits
+from .report import Growth, SizeReport, baseline_of, growth_failure
 from .run import ScratchContainer
 from .session import ScratchSession
-from .settings import Settings, SettingsError, parse_budget, resolve
+from .settings import Settings, SettingsError, resolve, size_budget
 
 FLAG = "--scratch-image"
 SKIP_REASON = f"builds and runs the scratch image: pass {FLAG} to run it"
@@ -29,7 +30,10 @@ SKIP_REASON = f"builds and runs the scratch image: pass {FLAG} to run it"
 INI: tuple[tuple[str, str, str, Any], ...] = (
     ("app", "the WSGI app to ship, module:callable (or module:factory()); required", "string", ""),
     ("app_path", "folders the app is imported from (default: the rootdir)", "paths", []),
-    ("budget", "the image's size budget, e.g. 9MB = 9,000,000 bytes (default: 9MB)", "string", ""),
+    ("budget", "the session's size budget, e.g. 9MB = 9,000,000 bytes (default: 9MB)", "string", ""),
+    ("budget_metric", "what the budget limits: size (the engine's Size) or compressed (default: size)", "string", ""),
+    ("budget_warn", "a size below the budget that warns when exceeded (default: none)", "string", ""),
+    ("max_growth", "growth over --scratch-image-baseline that fails, 5% or 200KB (default: 5%)", "string", ""),
     ("user", "numeric UID the container runs as (default: 65535)", "string", ""),
     ("port", "port the app listens on in the container (default: 8000)", "string", ""),
     ("workers", "gunicorn worker processes (default: 2)", "string", ""),
@@ -45,17 +49,21 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
 )
 
 
+class ScratchImageBudgetWarning(pytest.PytestWarning):
+    """The image passed a budget's warning level, not yet its limit."""
+
+
 @dataclass
 class State:
     """What the hooks share, kept in ``config.stash``."""
 
     enabled: bool
     settings: Settings | None
-    rebuild: bool = False
-    keep: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
     session: ScratchSession | None = None
     report: SizeReport | None = None
-    gate_failure: str | None = None
+    failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     previous_sigterm: Any = None
 
 
@@ -64,17 +72,16 @@ STATE = pytest.StashKey[State]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("scratchimage", "frozen, static, FROM scratch image of a WSGI app")
+    group.addoption(FLAG, action="store_true", help="build, run and probe the scratch image (default: skip)")
+    group.addoption("--scratch-image-rebuild", action="store_true", help="rebuild even when the cache has the binary")
     group.addoption(
-        FLAG, action="store_true", help="build, run and probe the scratch image (default: skip those tests)"
+        "--scratch-image-keep", action="store_true", help="keep the container after the session, for debugging"
     )
+    group.addoption("--scratch-image-baseline", metavar="PATH", help="fail when the image grew over this JSON baseline")
     group.addoption(
-        "--scratch-image-rebuild", action="store_true", help="rebuild the binary even when the cache holds it"
+        "--scratch-image-update-baseline", action="store_true", help="write the baseline instead of comparing"
     )
-    group.addoption(
-        "--scratch-image-keep",
-        action="store_true",
-        help="keep the container and image after the session, for debugging, and print how to reach them",
-    )
+    group.addoption("--scratch-image-report", metavar="PATH", help="write the image's facts as JSON to PATH")
     for name, help, kind, default in INI:
         parser.addini(f"scratch_image_{name}", help, type=kind, default=default)  # type: ignore[arg-type]
 
@@ -92,26 +99,26 @@ def _settings(config: pytest.Config) -> Settings | None:
 
 @pytest.hookimpl
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "size_budget(budget): fail the test when the scratch image is larger than budget, e.g. '9MB'"
-    )
-    config.stash[STATE] = State(
-        enabled=bool(config.getoption(FLAG)),
-        settings=_settings(config),
-        rebuild=bool(config.getoption("--scratch-image-rebuild")),
-        keep=bool(config.getoption("--scratch-image-keep")),
-    )
-    if config.stash[STATE].enabled:
-        _terminate_like_interrupt(config.stash[STATE])
+    for signature in SIGNATURES.values():
+        config.addinivalue_line("markers", signature)
+    options = {name: config.getoption(f"--scratch-image-{name}") for name in ("rebuild", "keep", "report")}
+    options["baseline"] = config.getoption("--scratch-image-baseline")
+    options["update_baseline"] = config.getoption("--scratch-image-update-baseline")
+    if options["update_baseline"] and not options["baseline"]:
+        raise pytest.UsageError(
+            "pytest-scratchimage: --scratch-image-update-baseline needs --scratch-image-baseline PATH"
+        )
+    state = State(enabled=bool(config.getoption(FLAG)), settings=_settings(config), options=options)
+    config.stash[STATE] = state
+    if state.enabled:
+        _terminate_like_interrupt(state)
     if config.pluginmanager.hasplugin("xdist"):
-        config.pluginmanager.register(XdistReports(config.stash[STATE]), "scratchimage-xdist")
+        config.pluginmanager.register(XdistReports(state), "scratchimage-xdist")
 
 
 def _terminate_like_interrupt(state: State) -> None:
     """SIGTERM (CI cancelling a job) tears down like Ctrl-C does, so containers are removed."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         state.previous_sigterm = signal.SIG_DFL
         signal.signal(signal.SIGTERM, _interrupt)
 
@@ -122,15 +129,17 @@ def _interrupt(signum: int, frame: object) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
-    state = config.stash[STATE]
+    state = config.stash.get(STATE, None)  # absent when configure stopped at a usage error
+    if state is None:
+        return
     if state.session is not None:
-        state.session.close()  # fixtures normally did; this covers an interrupted teardown
+        state.session.close()  # the fixture normally did; this covers an interrupted teardown
     if state.previous_sigterm is not None:
         signal.signal(signal.SIGTERM, state.previous_sigterm)
 
 
 class XdistReports:
-    """Under xdist only the controller prints and gates: workers send their report up."""
+    """Under xdist only the controller reports and gates: workers send their facts up."""
 
     def __init__(self, state: State) -> None:
         self.state = state
@@ -139,15 +148,18 @@ class XdistReports:
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         report = getattr(node, "workeroutput", {}).get("scratch_image_report")
         if report is not None and self.state.report is None:
-            self.state.report = SizeReport(**report)
+            self.state.report = SizeReport.from_dict(report)
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
 
 
 @pytest.hookimpl
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    workeroutput = getattr(session.config, "workeroutput", None)
     report = session.config.stash[STATE].report
-    if workeroutput is not None and report is not None:
-        workeroutput["scratch_image_report"] = dataclasses.asdict(report)
+    if _is_worker(session.config) and report is not None:
+        session.config.workeroutput["scratch_image_report"] = report.to_dict()  # type: ignore[attr-defined]
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -157,32 +169,28 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     s = state.settings
     mode = "on" if state.enabled else f"off (pass {FLAG})"
     return (
-        f"scratch-image: {mode}, app={s.app}, budget={s.budget:,} B, user={s.user}, port={s.port}, "
-        f"workers={s.workers}, hardened={s.hardened}"
+        f"scratch-image: {mode}, app={s.app}, budget={s.budget:,} B ({s.budget_metric}), user={s.user}, "
+        f"port={s.port}, workers={s.workers}, hardened={s.hardened}"
     )
+
+
+def item_limits(item: pytest.Item) -> Limits:
+    markers = {name: item.get_closest_marker(name) for name in SIGNATURES}
+    try:
+        return parse_limits({name: (m.args, m.kwargs) for name, m in markers.items() if m is not None})
+    except ValueError as error:
+        raise pytest.UsageError(f"{item.nodeid}: {error}") from None
 
 
 @pytest.hookimpl
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Validate size_budget markers up front; a marked test needs the image even if it never names it."""
+    """Validate the budget markers up front; a marked test gets what it measures without naming it."""
     for item in items:
-        marker = item.get_closest_marker("size_budget")
-        if marker is not None:
-            marker_budget(item)
-            if isinstance(item, pytest.Function) and "scratch_image" not in item.fixturenames:
-                item.fixturenames.append("scratch_image")
-
-
-def marker_budget(item: pytest.Item) -> int:
-    marker = item.get_closest_marker("size_budget")
-    assert marker is not None
-    if len(marker.args) != 1 or marker.kwargs or not isinstance(marker.args[0], str | int):
-        raise pytest.UsageError(f"{item.nodeid}: expected @pytest.mark.size_budget('9MB'), got {marker}")
-    budget = marker.args[0]
-    try:
-        return budget if isinstance(budget, int) else parse_budget("size_budget", budget)
-    except SettingsError as error:
-        raise pytest.UsageError(f"{item.nodeid}: {error}") from None
+        limits = item_limits(item)
+        needs = ["scratch_image"] if limits.size else []
+        needs += ["scratch_container"] if limits.startup or limits.memory else []
+        if isinstance(item, pytest.Function):
+            item.fixturenames.extend(name for name in needs if name not in item.fixturenames)
 
 
 T = TypeVar("T")
@@ -207,12 +215,23 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """After the test body: the budget markers."""
     yield
-    if item.get_closest_marker("size_budget") is not None:
-        image = getattr(item, "funcargs", {}).get("scratch_image")
-        breach = image and budget_breach(image.size, marker_budget(item))
-        if breach:
-            raise AssertionError(f"size_budget: {breach}")
+    limits = item_limits(item)
+    funcargs = getattr(item, "funcargs", {})
+    image, container = funcargs.get("scratch_image"), funcargs.get("scratch_container")
+    breaches = []
+    if limits.size is not None and isinstance(image, ScratchImage):
+        measured = image.size if limits.size.metric == "size" else image.compressed_size()
+        breach, warning = limits.size.breach(measured, image.breakdown()), limits.size.warning(measured)
+        breaches += [f"size_budget: {breach}"] if breach else []
+        if warning:
+            warnings.warn(ScratchImageBudgetWarning(f"size_budget: {warning}"), stacklevel=1)
+    if isinstance(container, ScratchContainer):
+        memory = container.memory() if limits.memory else None
+        breaches += limits.breaches(None, container.startup_seconds, memory)
+    if breaches:
+        raise AssertionError("\n".join(breaches))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -228,25 +247,53 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
-    """The session gate: an image over ``scratch_image_budget`` fails the run, even when no test asks."""
+    """The session gates: the budget and the baseline fail the run, even when no test asks."""
     result = yield
     state = session.config.stash[STATE]
-    if state.report is not None and state.report.breach:
-        state.gate_failure = f"scratch_image_budget: {state.report.breach}"
-        session.testsfailed += 1
+    if state.report is not None and not _is_worker(session.config):
+        assert state.settings is not None
+        state.failures, state.notes = gate(state.report, state.options, state.settings.max_growth)
+        session.testsfailed += len(state.failures)
     return result
+
+
+def gate(report: SizeReport, options: dict[str, Any], max_growth: Growth) -> tuple[list[str], list[str]]:
+    """(failures, notes) of the session: budget, warning level, baseline; writes the report and baseline."""
+    failures = [f"scratch_image_budget: {report.breach}"] if report.breach else []
+    notes = [f"scratch_image_budget_warn: {report.warning}"] if report.warning else []
+    if options["report"]:
+        report.write(Path(options["report"]))
+        notes.append(f"report written to {options['report']}")
+    baseline = Path(options["baseline"]) if options["baseline"] else None
+    if baseline is not None and options["update_baseline"]:
+        baseline.write_text(json.dumps(baseline_of(report), indent=2) + "\n")
+        notes.append(f"baseline written to {baseline}")
+    elif baseline is not None:
+        try:
+            recorded = json.loads(baseline.read_text())
+        except (OSError, ValueError) as error:
+            failures.append(
+                f"--scratch-image-baseline {baseline}: unreadable ({error}); write it with "
+                "--scratch-image-update-baseline"
+            )
+        else:
+            grown = growth_failure(report, recorded, max_growth)
+            failures += [f"scratch_image_max_growth: {grown}"] if grown else []
+    return failures, notes
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     state = terminalreporter.config.stash[STATE]
-    if state.report is None:
+    if state.report is None or _is_worker(terminalreporter.config):
         return
-    terminalreporter.write_sep("=", "scratch image", red=bool(state.gate_failure), bold=True)
+    terminalreporter.write_sep("=", "scratch image", red=bool(state.failures), bold=True)
     for line in state.report.lines():
         terminalreporter.write_line(line)
-    if state.gate_failure:
-        terminalreporter.write_line(f"FAILED {state.gate_failure}", red=True, bold=True)
-    if state.keep and state.session is not None:
+    for note in state.notes:
+        terminalreporter.write_line(note, yellow=True)
+    for failure in state.failures:
+        terminalreporter.write_line(f"FAILED {failure}", red=True, bold=True)
+    if state.options["keep"] and state.session is not None:
         for line in state.session.kept():
             terminalreporter.write_line(line, yellow=True)
 
@@ -278,9 +325,8 @@ def _scratch_session(
             reporter.ensure_newline()
             reporter.write_line(f"scratch image: {message}")
 
-    session = ScratchSession(
-        scratch_settings, cache_dir(pytestconfig, tmp_path_factory), progress, state.rebuild, state.keep
-    )
+    cache = cache_dir(pytestconfig, tmp_path_factory)
+    session = ScratchSession(scratch_settings, cache, progress, state.options["rebuild"], state.options["keep"])
     state.session = session
     try:
         yield session
@@ -298,25 +344,49 @@ def cache_dir(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture(scope="session")
-def scratch_image(pytestconfig: pytest.Config, _scratch_session: ScratchSession) -> ScratchImage:
-    """The built image: ``.tag``, ``.id``, ``.size`` (the engine's bytes), ``.user``, ``.files()``, ``.shells()``."""
+def scratch_image(
+    pytestconfig: pytest.Config,
+    _scratch_session: ScratchSession,
+    record_testsuite_property: Callable[[str, object], None],
+) -> ScratchImage:
+    """The built image: ``.tag``, ``.id``, ``.size`` (the engine's bytes), ``.files()``, ``.breakdown()``."""
     image = _or_fail(_scratch_session.image)
     build = _scratch_session.build
     assert build is not None
-    state = pytestconfig.stash[STATE]
-    state.report = SizeReport(image.tag, image.size, _scratch_session.settings.budget, build.cached, build.seconds)
+    settings = _scratch_session.settings
+    report = SizeReport(
+        tag=image.tag,
+        size=image.size,
+        compressed=image.compressed_size(),
+        budget=size_budget(settings),
+        cached=build.cached,
+        seconds=build.seconds,
+        image_seconds=_scratch_session.image_seconds,
+        contributors=build.contributors,
+    )
+    pytestconfig.stash[STATE].report = report
+    for name in ("size", "compressed"):
+        record_testsuite_property(f"scratch_image_{name}", getattr(report, name))
+    record_testsuite_property("scratch_image_budget", report.budget.limit)
     return image
 
 
 @pytest.fixture(scope="session")
 def scratch_container(
-    pytestconfig: pytest.Config, scratch_image: ScratchImage, _scratch_session: ScratchSession
+    pytestconfig: pytest.Config,
+    scratch_image: ScratchImage,
+    _scratch_session: ScratchSession,
+    record_testsuite_property: Callable[[str, object], None],
 ) -> ScratchContainer:
     """The image running as shipped, hardened, ready: ``.url`` is ``http://127.0.0.1:<port>``."""
     container = _or_fail(_scratch_session.container)
     state = pytestconfig.stash[STATE]
     if state.report is not None:
-        state.report = SizeReport(**{**vars(state.report), "ready_seconds": container.ready_seconds})
+        state.report.startup_seconds = round(container.startup_seconds, 3)
+        record_testsuite_property("scratch_image_startup_seconds", state.report.startup_seconds)
+        if state.options["report"]:  # memory costs a warm-up: measured when a report asks for it
+            state.report.memory = container.memory()
+            record_testsuite_property("scratch_image_memory", state.report.memory)
     return container
 
 

@@ -1,37 +1,112 @@
-"""The size report: plain lines for the terminal summary, made from facts, never from ``config``."""
+"""The session's facts about its image: the terminal summary, the JSON report and the baseline gate."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
 
-from .assertions import budget_breach
+from .breakdown import Contributor
+from .budget import Budget
 from .sizes import format_size
 
+TOP = 5
 
-@dataclass(frozen=True)
+
+@dataclass
 class SizeReport:
     tag: str
-    size: int
-    budget: int
+    size: int  # the engine's Size
+    compressed: int  # gzipped layers
+    budget: Budget
     cached: bool
-    seconds: Mapping[str, float] = field(default_factory=dict)
-    ready_seconds: float | None = None
+    seconds: dict[str, float] = field(default_factory=dict)  # the binary's build stages, cold
+    image_seconds: float = 0.0
+    contributors: list[Contributor] = field(default_factory=list)
+    startup_seconds: float | None = None
+    memory: int | None = None
+
+    def measured(self) -> int:
+        return self.size if self.budget.metric == "size" else self.compressed
 
     @property
     def breach(self) -> str | None:
-        return budget_breach(self.size, self.budget)
+        return self.budget.breach(self.measured(), self.contributors)
+
+    @property
+    def warning(self) -> str | None:
+        return self.budget.warning(self.measured())
 
     def lines(self) -> list[str]:
-        headroom = self.budget - self.size
+        headroom = self.budget.limit - self.measured()
         stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.seconds.items())
+        top = ", ".join(map(str, self.contributors[:TOP]))
         lines = [
             f"image    {self.tag}",
-            f"size     {format_size(self.size)} ({self.size:,} bytes, the engine's Size)",
-            f"budget   {format_size(self.budget)}, "
+            f"size     {format_size(self.size)} ({self.size:,} bytes, the engine's Size); "
+            f"compressed {format_size(self.compressed)}",
+            f"budget   {self.budget}: "
             + (f"headroom {format_size(headroom)}" if headroom >= 0 else f"OVER by {format_size(-headroom)}"),
-            f"build    {'cached binary; ' if self.cached else ''}{stages or 'no stage ran'}",
+            f"build    {'cached binary (its cold build: ' + stages + ')' if self.cached else stages}; "
+            f"image {self.image_seconds:.1f} s",
         ]
-        if self.ready_seconds is not None:
-            lines.append(f"start    first HTTP answer {self.ready_seconds:.2f} s after start")
+        if top:
+            lines.append(f"largest  {top}")
+        if self.startup_seconds is not None:
+            lines.append(f"start    first HTTP answer {self.startup_seconds:.2f} s after docker run")
+        if self.memory is not None:
+            lines.append(f"memory   {format_size(self.memory)} after warm-up")
         return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SizeReport:
+        budget = Budget(**data.pop("budget"))
+        contributors = [Contributor(**c) for c in data.pop("contributors")]
+        return cls(budget=budget, contributors=contributors, **data)
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+
+@dataclass(frozen=True)
+class Growth:
+    """How much an image may grow over its baseline: a percentage or a size."""
+
+    percent: float | None = None
+    size: int | None = None
+
+    def allowed(self, baseline: int) -> int:
+        return round(baseline * self.percent / 100) if self.percent is not None else self.size or 0
+
+    def __str__(self) -> str:
+        return f"{self.percent:g}%" if self.percent is not None else format_size(self.size or 0)
+
+
+def baseline_of(report: SizeReport) -> dict[str, Any]:
+    """What a committed baseline keeps: the sizes and the breakdown."""
+    return {
+        "size": report.size,
+        "compressed": report.compressed,
+        "breakdown": {f"{c.kind}:{c.name}": c.bytes for c in report.contributors},
+    }
+
+
+def growth_failure(report: SizeReport, baseline: dict[str, Any], limit: Growth) -> str | None:
+    """The failure message when the image grew over its baseline by more than ``limit``, naming what grew."""
+    before = int(baseline["size"])
+    grown = report.size - before
+    if grown <= limit.allowed(before):
+        return None
+    now = {f"{c.kind}:{c.name}": c.bytes for c in report.contributors}
+    old = baseline.get("breakdown", {})
+    deltas = sorted(((now.get(k, 0) - old.get(k, 0), k) for k in {*now, *old}), reverse=True)
+    grew = ", ".join(f"{key.split(':', 1)[1]} +{format_size(delta)}" for delta, key in deltas[:TOP] if delta > 0)
+    return (
+        f"image grew {format_size(before)} → {format_size(report.size)} (+{format_size(grown)}, "
+        f"+{100 * grown / before:.1f}%) > {limit}" + (f"; grew most: {grew}" if grew else "")
+    )

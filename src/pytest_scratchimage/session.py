@@ -55,9 +55,11 @@ class ScratchSession:
     keep: bool = False
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     build: Build | None = None
+    image_seconds: float = 0.0
     _client: docker.DockerClient | None = None
     _image: ScratchImage | None = None
-    containers: list[ScratchContainer] = field(default_factory=list)
+    containers: list[ScratchContainer] = field(default_factory=list)  # every one started, to remove
+    _default: ScratchContainer | None = None
     _error: ScratchImageError | None = None
 
     def labels(self) -> dict[str, str]:
@@ -90,37 +92,41 @@ class ScratchSession:
         tag = f"pytest-scratchimage/{slug(self.settings.app.module)}:{self.build.key[:12]}-{self.id}"
         started = time.monotonic()
         image_id = build_image(client, spec, tag, self.build.binary.with_name("image.log"))
-        self.build.seconds["image"] = round(time.monotonic() - started, 2)
+        self.image_seconds = round(time.monotonic() - started, 2)
         size = int(client.images.get(image_id).attrs["Size"])
-        return ScratchImage(tag, image_id, size, self.settings.user, self.settings.port, labels, client)
+        settings = self.settings
+        return ScratchImage(tag, image_id, size, settings.user, settings.port, labels, client, self.build.contributors)
 
     def container(self) -> ScratchContainer:
         """The running, ready container of the image, started on first use."""
-        if not self.containers:
-            self.start()
-        return self.containers[0]
+        if self._default is None:
+            self._default = self.start()
+        return self._default
 
     def check_alive(self, user: str) -> None:
         """Fail clearly when the session's container died (killed, OOM) before ``user`` could probe it.
 
         It is not restarted: a restart would hide the crash that a gate exists to catch.
         """
-        if self.containers:
-            check_running(self.containers[0].container, f"{user} could use it (it stopped mid-session)")
+        if self._default is not None:
+            check_running(self._default.container, f"{user} could use it (it stopped mid-session)")
 
     def start(self, environment: dict[str, str] | None = None) -> ScratchContainer:
         """Another container of the image, ready; ``environment`` adds to ``scratch_image_env``."""
         image = self.image()
         environment = dict(self.settings.env) | (environment or {})
         spec = RunSpec(image.tag, image.user, image.port, self.settings.hardened, environment, self.labels())
+        started = time.monotonic()
         container = start(self.client(), spec)
         try:
             url = published_url(container, image.port)
-            seconds = wait_until_ready(container, url + self.settings.health_path, self.settings.ready_timeout)
+            wait_until_ready(container, url + self.settings.health_path, self.settings.ready_timeout)
+            seconds = time.monotonic() - started  # from docker run, as a user would time it
         except BaseException:
             remove(container)
             raise
-        self.containers.append(ScratchContainer(str(container.id), url, image.port, seconds, container))
+        health = self.settings.health_path
+        self.containers.append(ScratchContainer(str(container.id), url, image.port, seconds, health, container))
         return self.containers[-1]
 
     def kept(self) -> list[str]:
@@ -143,6 +149,7 @@ class ScratchSession:
         for container in self.containers:
             remove(container.container)
         self.containers.clear()
+        self._default = None
         if self._image is not None:
             with contextlib.suppress(docker.errors.APIError):
                 self.client().images.remove(self._image.tag)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .budget import METRICS, Budget
+from .report import Growth
 from .sizes import ACCEPTED, parse_size
 
 _DOTTED = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
@@ -39,6 +41,9 @@ class Settings:
     app: AppSpec
     app_path: tuple[Path, ...]
     budget: int = 9_000_000
+    budget_metric: str = "size"
+    budget_warn: int | None = None
+    max_growth: Growth = field(default_factory=lambda: Growth(percent=5.0))
     user: int = 65535
     port: int = 8000
     workers: int = 2
@@ -50,6 +55,11 @@ class Settings:
     env: tuple[tuple[str, str], ...] = ()
     hardened: bool = True
     ready_timeout: float = 30.0
+
+
+def size_budget(settings: Settings) -> Budget:
+    """The session gate's budget."""
+    return Budget(settings.budget, settings.budget_metric, settings.budget_warn)
 
 
 def _is_number(text: str) -> bool:
@@ -105,6 +115,24 @@ def parse_budget(name: str, text: str) -> int:
         raise SettingsError(name, text, ACCEPTED) from None
 
 
+def parse_growth(text: str) -> Growth:
+    value = text.strip()
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?%", value):
+        return Growth(percent=float(value[:-1]))
+    try:
+        return Growth(size=parse_size(value))
+    except ValueError:
+        raise SettingsError(
+            "scratch_image_max_growth", text, "a percentage such as 5% or a size such as 200KB"
+        ) from None
+
+
+def parse_metric(text: str) -> str:
+    if text.strip() not in METRICS:
+        raise SettingsError("scratch_image_budget_metric", text, " or ".join(METRICS))
+    return text.strip()
+
+
 def parse_health_path(text: str) -> str:
     if not text.startswith("/"):
         raise SettingsError("scratch_image_health_path", text, "an absolute URL path such as / or /health")
@@ -147,6 +175,9 @@ def resolve(raw: Mapping[str, Any], rootdir: Path) -> Settings:
         app=parse_app(raw["app"]),
         app_path=tuple(rootdir / str(p) for p in raw.get("app_path") or ()) or (rootdir,),
         budget=text("budget", lambda v: parse_budget("scratch_image_budget", v), defaults.budget),
+        budget_metric=text("budget_metric", parse_metric, defaults.budget_metric),
+        budget_warn=text("budget_warn", lambda v: parse_budget("scratch_image_budget_warn", v), None),
+        max_growth=text("max_growth", parse_growth, defaults.max_growth),
         user=text("user", parse_user, defaults.user),
         port=text("port", parse_port, defaults.port),
         workers=text("workers", lambda v: parse_positive_int("scratch_image_workers", v), defaults.workers),
@@ -167,6 +198,12 @@ def resolve(raw: Mapping[str, Any], rootdir: Path) -> Settings:
 
 def check_consistent(settings: Settings) -> None:
     """Refuse combinations that cannot work: the hardened run is non-root and holds no capabilities."""
+    if settings.budget_warn is not None and settings.budget_warn > settings.budget:
+        raise SettingsError(
+            "scratch_image_budget_warn",
+            str(settings.budget_warn),
+            f"a size at most scratch_image_budget ({settings.budget:,} bytes)",
+        )
     if settings.hardened and settings.user == 0:
         raise SettingsError(
             "scratch_image_user", "0", "a non-root UID while scratch_image_hardened is true (the default)"

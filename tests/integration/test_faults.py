@@ -45,10 +45,16 @@ def test_a_readiness_timeout_says_what_was_probed(pytester: pytest.Pytester, bui
     )
 
 
-def test_docker_stop_reaches_gunicorn(scratch_start_container: Callable[..., ScratchContainer]) -> None:
+def test_docker_stop_reaches_gunicorn(
+    scratch_start_container: Callable[..., ScratchContainer], request: pytest.FixtureRequest
+) -> None:
     container = scratch_start_container()
     assert_stops_gracefully(container, within=5)
     assert "Shutting down: Master" in container.logs()
+    # the session's own container is another one, unharmed, even when requested after this one
+    default: ScratchContainer = request.getfixturevalue("scratch_container")
+    assert default.id != container.id
+    assert default.status() == "running"
 
 
 def test_wait_time_delays_the_answer(scratch_start_container: Callable[..., ScratchContainer]) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from xml.etree import ElementTree
+
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -36,7 +39,11 @@ def test_session_fails_over_the_ini_budget_even_when_no_test_asks(
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
-        ["*= scratch image =*", "budget   2.00 MB, OVER by *", "FAILED scratch_image_budget: image * > budget 2.00 MB*"]
+        [
+            "*= scratch image =*",
+            "budget   2.00 MB of size: OVER by *",
+            "FAILED scratch_image_budget: image * > budget 2.00 MB*",
+        ]
     )
 
 
@@ -45,7 +52,11 @@ def test_session_within_budget_passes_and_reports(pytester: pytest.Pytester, bui
     result = pytester.runpytest("--scratch-image", *built_fixture_app)
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
-        ["*= scratch image =*", "size     * MB (* bytes, the engine's Size)", "budget   9.00 MB, headroom *"]
+        [
+            "*= scratch image =*",
+            "size     * MB (* bytes, the engine's Size); compressed *",
+            "budget   9.00 MB of size: headroom *",
+        ]
     )
 
 
@@ -78,3 +89,94 @@ def test_an_app_that_dies_at_start_fails_at_once_with_its_exit_code_and_log(
             "*| app: Failed to create temporary directory in /nonexistent*",
         ]
     )
+
+
+def test_a_baseline_is_written_then_gates_growth_naming_what_grew(
+    pytester: pytest.Pytester, built_fixture_app: list[str]
+) -> None:
+    pytester.makepyfile("def test_built(scratch_image): pass")
+    baseline = pytester.path / "scratch-baseline.json"
+    args = ["--scratch-image", *built_fixture_app, f"--scratch-image-baseline={baseline}"]
+    written = pytester.runpytest(*args, "--scratch-image-update-baseline")
+    assert written.ret == pytest.ExitCode.OK
+    recorded = json.loads(baseline.read_text())
+    assert recorded["size"] > 0
+    assert recorded["breakdown"]["library:libpython"] > 0
+
+    assert pytester.runpytest(*args).ret == pytest.ExitCode.OK  # unchanged: no growth
+
+    recorded["size"] = recorded["size"] // 2
+    recorded["breakdown"]["library:libpython"] = 0
+    baseline.write_text(json.dumps(recorded))
+    grown = pytester.runpytest(*args)
+    assert grown.ret == pytest.ExitCode.TESTS_FAILED
+    grown.stdout.fnmatch_lines(
+        ["FAILED scratch_image_max_growth: image grew * MB → * MB (+* MB, +100.0%) > 5%; grew most: libpython +*"]
+    )
+
+
+def test_the_json_report_and_junit_properties_carry_the_figures(
+    pytester: pytest.Pytester, built_fixture_app: list[str]
+) -> None:
+    pytester.makepyfile("def test_probe(scratch_http): assert scratch_http.get('/number').ok")
+    report, junit = pytester.path / "out" / "scratch.json", pytester.path / "junit.xml"
+    result = pytester.runpytest(
+        "--scratch-image", *built_fixture_app, f"--scratch-image-report={report}", f"--junitxml={junit}"
+    )
+    assert result.ret == pytest.ExitCode.OK
+    facts = json.loads(report.read_text())
+    assert facts["size"] > facts["compressed"] > 0
+    assert facts["budget"] == {"limit": 9_000_000, "metric": "size", "warn": None}
+    assert 0 < facts["startup_seconds"] < 30
+    assert 1_000_000 < facts["memory"] < 500_000_000
+    assert {"freeze", "staticize"} <= set(facts["seconds"])
+    assert facts["image_seconds"] > 0
+    assert sum(c["bytes"] for c in facts["contributors"]) > 0.9 * facts["size"]
+    properties = {p.get("name"): p.get("value") for p in ElementTree.parse(junit).iter("property")}
+    assert properties["scratch_image_size"] == str(facts["size"])
+    assert properties["scratch_image_memory"] == str(facts["memory"])
+
+
+def test_budget_markers_for_startup_memory_and_the_compressed_size(
+    pytester: pytest.Pytester, built_fixture_app: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.startup_budget("0.001s")
+        def test_too_slow(): pass
+
+        @pytest.mark.memory_budget("1KB")
+        def test_too_big(): pass
+
+        @pytest.mark.startup_budget(60)
+        @pytest.mark.memory_budget("1GB")
+        def test_roomy(): pass
+
+        @pytest.mark.size_budget("1KB", metric="compressed")
+        def test_compressed(): pass
+
+        @pytest.mark.size_budget("50MB", warn="1MB")
+        def test_warned(): pass
+        """
+    )
+    result = pytester.runpytest("--scratch-image", *built_fixture_app, "-p", "no:randomly")
+    result.assert_outcomes(passed=2, failed=3, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*startup_budget: first HTTP answer * s after docker run > budget 0.001 s*",
+            "*memory_budget: * MB after warm-up > budget 1.00 KB (+* MB)*",
+            "*size_budget: image (compressed) * MB (* bytes) > budget 1.00 KB (+*% over); largest: *",
+            "*ScratchImageBudgetWarning: size_budget: image * MB (* bytes) > warning level 1.00 MB*",
+        ]
+    )
+
+
+def test_the_session_warning_level_is_a_note_not_a_failure(
+    pytester: pytest.Pytester, built_fixture_app: list[str]
+) -> None:
+    pytester.makepyfile("def test_built(scratch_image): pass")
+    result = pytester.runpytest("--scratch-image", *built_fixture_app, "-o", "scratch_image_budget_warn=1MB")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["scratch_image_budget_warn: image * MB (* bytes) > warning level 1.00 MB*"])

@@ -110,4 +110,4 @@ def test_under_xdist_each_worker_probes_and_the_controller_reports_once(
     result = pytester.runpytest_subprocess("--scratch-image", "-n", "2", *built_fixture_app)
     result.assert_outcomes(passed=4)
     assert result.stdout.str().count("= scratch image =") == 1
-    result.stdout.fnmatch_lines(["size     * MB (* bytes, the engine's Size)"])
+    result.stdout.fnmatch_lines(["size     * MB (* bytes, the engine's Size); compressed *"])

@@ -28,7 +28,10 @@ def test_header_states_the_effective_settings(pytester: pytest.Pytester) -> None
     pytester.makepyfile("def test_plain(): pass")
     result = pytester.runpytest("-o", "scratch_image_app=random_api:app", "-o", "scratch_image_budget=6MB")
     result.stdout.fnmatch_lines(
-        ["scratch-image: off (pass --scratch-image), app=random_api:app, budget=6,000,000 B, user=65535, port=8000*"]
+        [
+            "scratch-image: off (pass --scratch-image), app=random_api:app, budget=6,000,000 B (size), "
+            "user=65535, port=8000*"
+        ]
     )
 
 
@@ -50,6 +53,14 @@ def test_header_states_the_effective_settings(pytester: pytest.Pytester) -> None
         ("workers", "0", "scratch_image_workers = '0': expected a whole number of at least 1*"),
         ("health_path", "health", "scratch_image_health_path = 'health': expected an absolute URL path*"),
         ("ready_timeout", "soon", "scratch_image_ready_timeout = 'soon': expected a positive number of seconds*"),
+        ("budget_metric", "pulled", "scratch_image_budget_metric = 'pulled': expected size or compressed*"),
+        (
+            "budget_warn",
+            "10MB",
+            "scratch_image_budget_warn = '10000000': expected a size at most scratch_image_budget*",
+        ),
+        ("max_growth", "lots", "scratch_image_max_growth = 'lots': expected a percentage such as 5% or a size*"),
+        ("env", "WAIT_TIME", "scratch_image_env = 'WAIT_TIME': expected NAME=value lines*"),
     ],
 )
 def test_invalid_settings_fail_at_configure_time(
@@ -78,12 +89,39 @@ def test_flag_without_an_app_is_a_usage_error(pytester: pytest.Pytester) -> None
     result.stderr.fnmatch_lines(["*scratch_image_app = '': expected module:callable naming the WSGI app*"])
 
 
-@pytest.mark.parametrize("marker", ["size_budget('nine')", "size_budget()", "size_budget('9MB', '8MB')"])
-def test_invalid_size_budget_markers_are_refused(pytester: pytest.Pytester, marker: str) -> None:
+@pytest.mark.parametrize(
+    ("marker", "message"),
+    [
+        ("size_budget('nine')", "expected @pytest.mark.size_budget(budget, metric='size', warn=None); 'nine' is not*"),
+        ("size_budget()", "expected @pytest.mark.size_budget(*); *missing 1 required positional argument: 'budget'"),
+        ("size_budget('9MB', metric='pulled')", "expected @pytest.mark.size_budget(*); metric 'pulled' is not one of*"),
+        ("size_budget('9MB', warn='10MB')", "*warning level 10.00 MB is above the budget 9.00 MB"),
+        ("startup_budget('soon')", "expected @pytest.mark.startup_budget(seconds); 'soon' is not a positive duration*"),
+        ("memory_budget(-1)", "expected @pytest.mark.memory_budget(size); * is not a size such as 9MB*"),
+    ],
+)
+def test_invalid_budget_markers_are_refused(pytester: pytest.Pytester, marker: str, message: str) -> None:
     pytester.makepyfile(f"import pytest\n@pytest.mark.{marker}\ndef test_sized(): pass\n")
     result = pytester.runpytest("-o", "scratch_image_app=random_api:app")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*test_sized: *size_budget*"])
+    result.stderr.fnmatch_lines([f"ERROR: *test_sized: {message}"])
+
+
+def test_update_baseline_needs_a_baseline_path(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--scratch-image-update-baseline")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--scratch-image-update-baseline needs --scratch-image-baseline PATH"])
+
+
+def test_markers_are_registered_with_their_signatures(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(
+        [
+            "@pytest.mark.size_budget(budget, metric='size', warn=None): *",
+            "@pytest.mark.startup_budget(seconds): *",
+            "@pytest.mark.memory_budget(size): *",
+        ]
+    )
 
 
 def test_size_budget_marker_skips_without_the_flag(pytester: pytest.Pytester) -> None:

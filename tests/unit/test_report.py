@@ -1,34 +1,75 @@
-"""The size report's lines: size, budget and the headroom left, or how far over."""
+"""The size report: its lines, its JSON round trip, and the baseline's growth gate."""
 
 from __future__ import annotations
 
-from pytest_scratchimage.report import SizeReport
+import pytest
+
+from pytest_scratchimage.breakdown import Contributor
+from pytest_scratchimage.budget import Budget
+from pytest_scratchimage.report import Growth, SizeReport, baseline_of, growth_failure
+
+CONTRIBUTORS = [Contributor("library", "libpython", 2_600_000), Contributor("package", "falcon", 200_000)]
+
+
+def report(size: int = 8_123_456, **changes: object) -> SizeReport:
+    facts: dict[str, object] = {
+        "tag": "scratch:abc",
+        "size": size,
+        "compressed": 7_000_000,
+        "budget": Budget(9_000_000),
+        "cached": False,
+        "seconds": {"freeze": 31.04, "staticize": 4.5},
+        "contributors": CONTRIBUTORS,
+    }
+    return SizeReport(**(facts | changes))  # type: ignore[arg-type]
 
 
 def test_lines_within_budget() -> None:
-    report = SizeReport("scratch:abc", 8_123_456, 9_000_000, cached=False, seconds={"freeze": 31.04, "staticize": 4.5})
-    assert report.lines() == [
+    assert report().lines() == [
         "image    scratch:abc",
-        "size     8.12 MB (8,123,456 bytes, the engine's Size)",
-        "budget   9.00 MB, headroom 876.54 KB",
-        "build    freeze 31.0 s, staticize 4.5 s",
+        "size     8.12 MB (8,123,456 bytes, the engine's Size); compressed 7.00 MB",
+        "budget   9.00 MB of size: headroom 876.54 KB",
+        "build    freeze 31.0 s, staticize 4.5 s; image 0.0 s",
+        "largest  libpython 2.60 MB, falcon 200.00 KB",
     ]
-    assert report.breach is None
+    assert report().breach is None
 
 
-def test_lines_over_budget() -> None:
-    report = SizeReport("scratch:abc", 9_400_000, 9_000_000, cached=True)
-    assert report.lines()[2] == "budget   9.00 MB, OVER by 400.00 KB"
-    assert report.lines()[3] == "build    cached binary; no stage ran"
-    assert report.breach is not None
-    assert "+400.00 KB" in report.breach
+def test_lines_over_budget_and_from_the_cache() -> None:
+    over = report(9_400_000, cached=True)
+    assert over.lines()[2] == "budget   9.00 MB of size: OVER by 400.00 KB"
+    assert over.lines()[3] == "build    cached binary (its cold build: freeze 31.0 s, staticize 4.5 s); image 0.0 s"
+    assert over.breach is not None
+    assert "+400.00 KB" in over.breach
 
 
-def test_exactly_on_budget_has_zero_headroom() -> None:
-    assert SizeReport("t", 9_000_000, 9_000_000, cached=True).lines()[2] == "budget   9.00 MB, headroom 0 B"
+def test_a_compressed_budget_measures_the_compressed_size() -> None:
+    assert report(budget=Budget(6_000_000, "compressed")).breach is not None
+    assert report(budget=Budget(7_000_000, "compressed")).breach is None
 
 
-def test_ready_time_is_a_line_when_known() -> None:
-    report = SizeReport("t", 1, 9_000_000, cached=True, ready_seconds=0.4321)
-    assert report.lines()[-1] == "start    first HTTP answer 0.43 s after start"
-    assert len(SizeReport("t", 1, 9_000_000, cached=True).lines()) == 4
+def test_startup_and_memory_are_lines_when_known() -> None:
+    lines = report(startup_seconds=0.4321, memory=41_000_000).lines()
+    assert lines[-2:] == ["start    first HTTP answer 0.43 s after docker run", "memory   41.00 MB after warm-up"]
+
+
+def test_the_report_survives_a_json_round_trip() -> None:
+    original = report(budget=Budget(9_000_000, "compressed", 8_000_000), startup_seconds=0.5)
+    assert SizeReport.from_dict(original.to_dict()) == original
+
+
+@pytest.mark.parametrize(
+    ("limit", "grown", "fails"),
+    [(Growth(percent=5), 400_000, False), (Growth(percent=5), 500_000, True), (Growth(size=100_000), 100_001, True)],
+)
+def test_growth_over_the_limit_fails(limit: Growth, grown: int, fails: bool) -> None:
+    baseline = baseline_of(report(8_000_000))
+    assert (growth_failure(report(8_000_000 + grown), baseline, limit) is not None) is fails
+
+
+def test_a_growth_failure_names_what_grew() -> None:
+    baseline = baseline_of(report(8_000_000))
+    bigger = report(8_600_000, contributors=[Contributor("library", "libpython", 3_100_000), *CONTRIBUTORS[1:]])
+    assert growth_failure(bigger, baseline, Growth(percent=5)) == (
+        "image grew 8.00 MB → 8.60 MB (+600.00 KB, +7.5%) > 5%; grew most: libpython +500.00 KB"
+    )

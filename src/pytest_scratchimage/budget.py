@@ -1,0 +1,53 @@
+"""Budgets: a limit on one metric, with an optional warning level below it, and messages that explain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .breakdown import Contributor
+from .sizes import format_size
+
+METRICS = {
+    "size": "the engine's image Size",
+    "compressed": "the gzipped layers a registry stores",
+}
+TOP = 5
+
+
+@dataclass(frozen=True)
+class Budget:
+    limit: int
+    metric: str = "size"
+    warn: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.metric not in METRICS:
+            raise ValueError(f"metric {self.metric!r} is not one of {', '.join(METRICS)}")
+        if self.warn is not None and self.warn > self.limit:
+            raise ValueError(f"warning level {format_size(self.warn)} is above the budget {format_size(self.limit)}")
+
+    def __str__(self) -> str:
+        warn = f", warn at {format_size(self.warn)}" if self.warn is not None else ""
+        return f"{format_size(self.limit)} of {self.metric}{warn}"
+
+    def breach(self, measured: int, contributors: Sequence[Contributor] = ()) -> str | None:
+        """The failure message when ``measured`` exceeds the limit, else None."""
+        return over(self.metric, measured, self.limit, "budget", contributors) if measured > self.limit else None
+
+    def warning(self, measured: int) -> str | None:
+        if self.warn is None or measured <= self.warn or measured > self.limit:
+            return None
+        return over(self.metric, measured, self.warn, "warning level", ())
+
+
+def over(metric: str, measured: int, limit: int, what: str, contributors: Sequence[Contributor]) -> str:
+    """``image 9.40 MB (9,400,000 bytes) > budget 9.00 MB (+400.00 KB, 4.4% over); largest: ...``."""
+    label = "image" if metric == "size" else f"image ({metric})"
+    message = (
+        f"{label} {format_size(measured)} ({measured:,} bytes) > {what} {format_size(limit)} "
+        f"(+{format_size(measured - limit)}, {100 * (measured - limit) / limit:.1f}% over)"
+    )
+    if contributors:
+        message += "; largest: " + ", ".join(map(str, contributors[:TOP]))
+    return message

@@ -1,0 +1,84 @@
+"""The budget markers: ``size_budget``, ``startup_budget`` and ``memory_budget``, parsed and checked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .budget import METRICS, Budget
+from .sizes import format_size, parse_size
+
+SIGNATURES = {
+    "size_budget": "size_budget(budget, metric='size', warn=None): fail when the scratch image is larger, e.g. '9MB'; "
+    f"metric is one of {', '.join(METRICS)}",
+    "startup_budget": "startup_budget(seconds): fail when the container takes longer from docker run to its first "
+    "HTTP answer, e.g. '1s' or 0.8",
+    "memory_budget": "memory_budget(size): fail when the container uses more memory after warm-up, e.g. '64MB'",
+}
+Arguments = tuple[Sequence[Any], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Limits:
+    size: Budget | None = None
+    startup: float | None = None
+    memory: int | None = None
+
+    def breaches(self, size: int | None, startup: float | None, memory: int | None) -> list[str]:
+        found = []
+        if self.startup is not None and startup is not None and startup > self.startup:
+            found.append(
+                f"startup_budget: first HTTP answer {startup:.2f} s after docker run > budget {self.startup:g} s"
+            )
+        if self.memory is not None and memory is not None and memory > self.memory:
+            found.append(
+                f"memory_budget: {format_size(memory)} after warm-up > budget {format_size(self.memory)} "
+                f"(+{format_size(memory - self.memory)})"
+            )
+        return found
+
+
+def _size(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return parse_size(str(value)) if isinstance(value, str) else parse_size("invalid")
+
+
+def _seconds(value: object) -> float:
+    text = str(value).strip().removesuffix("s") if isinstance(value, str | int | float) else ""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise ValueError(f"{value!r} is not a positive duration such as '1s' or 0.8")
+    return seconds
+
+
+def parse_limits(markers: Mapping[str, Arguments]) -> Limits:
+    """Limits from the markers' (args, kwargs); a ``ValueError`` says which marker is wrong and how."""
+    parsers: dict[str, Callable[..., Any]] = {
+        "size_budget": size_budget,
+        "startup_budget": startup_budget,
+        "memory_budget": memory_budget,
+    }
+    limits: dict[str, Any] = {}
+    for name, (args, kwargs) in markers.items():
+        try:
+            limits[name.removesuffix("_budget")] = parsers[name](*args, **kwargs)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"expected @pytest.mark.{SIGNATURES[name].split(':')[0]}; {error}") from None
+    return Limits(**limits)
+
+
+def size_budget(budget: object, metric: str = "size", warn: object = None) -> Budget:
+    return Budget(_size(budget), metric, None if warn is None else _size(warn))
+
+
+def startup_budget(seconds: object) -> float:
+    return _seconds(seconds)
+
+
+def memory_budget(size: object) -> int:
+    return _size(size)
