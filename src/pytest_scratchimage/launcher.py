@@ -28,6 +28,11 @@ class ScratchApplication(BaseApplication):
         for key, value in OPTIONS.items():
             if key in self.cfg.settings:  # older gunicorns lack the newer settings
                 self.cfg.set(key, value)
+        # gunicorn's run-time knob, honoured as its command line does: GUNICORN_CMD_ARGS="--workers 4"
+        parsed = self.cfg.parser().parse_args(self.cfg.get_cmd_args_from_env())
+        for key, value in vars(parsed).items():
+            if value is not None and key != "args":
+                self.cfg.set(key.lower(), value)
 
     def load(self):
         return _target{call}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import stat
+import time
+from collections.abc import Callable
 
 import docker
 import pytest
@@ -86,3 +88,13 @@ def test_entrypoint_is_not_overridden(scratch_container: ScratchContainer, engin
     config = engine.containers.get(scratch_container.id).attrs["Config"]
     assert config["Entrypoint"] == ["/app"]
     assert not config["Cmd"]
+
+
+def test_gunicorn_cmd_args_tune_the_server_at_run_time(
+    scratch_start_container: Callable[..., ScratchContainer],
+) -> None:
+    container = scratch_start_container(env={"GUNICORN_CMD_ARGS": "--workers 3"})
+    deadline = time.monotonic() + 10
+    while container.logs().count("Booting worker") < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert container.logs().count("Booting worker") == 3
