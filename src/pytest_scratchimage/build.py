@@ -59,13 +59,28 @@ def freeze_spec(settings: Settings, launcher: Path) -> FreezeSpec:
     )
 
 
+SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules", "build", "dist"})
+
+
 def source_files(settings: Settings) -> Iterator[Path]:
-    """The app's sources: top-level modules of each app path and the app's whole top-level package."""
-    package = settings.app.module.split(".")[0]
+    """Every file under the app paths that the app may import or collect, in a stable order.
+
+    Skipped: hidden folders (.git, .tox, .pytest_cache with this very cache), virtual environments,
+    bytecode and build output. Hashing a little too much costs a rebuild; too little ships stale code.
+    """
     for folder in settings.app_path:
-        yield from sorted(folder.glob("*.py"))
-        if (folder / package).is_dir():
-            yield from sorted(p for p in (folder / package).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        if folder.is_dir():
+            yield from sorted(_walk(folder))
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for path in folder.iterdir():
+        if path.is_dir():
+            skipped = path.name.startswith(".") or path.name in SKIPPED_FOLDERS or path.name.endswith(".egg-info")
+            if not skipped and not (path / "pyvenv.cfg").exists():
+                yield from _walk(path)
+        elif path.suffix != ".pyc":
+            yield path
 
 
 def tool_versions() -> dict[str, str]:

@@ -39,15 +39,27 @@ def settings(app_folder: Path) -> Settings:
     return Settings(app=AppSpec("myapp.wsgi", "app"), app_path=(app_folder,))
 
 
-def test_source_files_are_the_top_level_modules_and_the_app_package(settings: Settings, app_folder: Path) -> None:
-    assert [str(path.relative_to(app_folder)) for path in source_files(settings)] == [
+def test_source_files_are_every_file_of_the_app_paths_but_bytecode(settings: Settings, app_folder: Path) -> None:
+    assert [path.relative_to(app_folder).as_posix() for path in source_files(settings)] == [
         "helpers.py",
-        "wsgi.py",
         "myapp/__init__.py",
         "myapp/static/schema.json",
         "myapp/views/__init__.py",
         "myapp/views/number.py",
+        "notes.txt",
+        "other/__init__.py",
+        "other/module.py",
+        "wsgi.py",
     ]
+
+
+@pytest.mark.parametrize("folder", [".git", ".pytest_cache", "node_modules", "build", "dist", "app.egg-info", "venv"])
+def test_source_files_skip_caches_venvs_and_build_output(settings: Settings, app_folder: Path, folder: str) -> None:
+    (app_folder / folder).mkdir()
+    (app_folder / folder / "module.py").write_text("")
+    if folder == "venv":
+        (app_folder / folder / "pyvenv.cfg").write_text("")
+    assert not [path for path in source_files(settings) if folder in path.parts]
 
 
 def test_source_files_of_every_app_path(tmp_path: Path, app_folder: Path) -> None:
@@ -55,7 +67,7 @@ def test_source_files_of_every_app_path(tmp_path: Path, app_folder: Path) -> Non
     extra.mkdir()
     (extra / "shared.py").write_text("")
     settings = Settings(app=AppSpec("wsgi", "app"), app_path=(app_folder, extra, tmp_path / "missing"))
-    assert list(source_files(settings)) == [app_folder / "helpers.py", app_folder / "wsgi.py", extra / "shared.py"]
+    assert list(source_files(settings))[-1] == extra / "shared.py"
 
 
 def test_cache_key_is_stable(settings: Settings) -> None:
@@ -65,7 +77,7 @@ def test_cache_key_is_stable(settings: Settings) -> None:
     assert len(key) == 20
 
 
-@pytest.mark.parametrize("name", ["wsgi.py", "myapp/views/number.py", "myapp/static/schema.json"])
+@pytest.mark.parametrize("name", ["wsgi.py", "myapp/views/number.py", "myapp/static/schema.json", "other/module.py"])
 def test_cache_key_changes_with_a_source_file(settings: Settings, app_folder: Path, name: str) -> None:
     before = cache_key(settings)
     (app_folder / name).write_text((app_folder / name).read_text() + "# changed\n")
@@ -78,9 +90,10 @@ def test_cache_key_changes_with_a_new_source_file(settings: Settings, app_folder
     assert cache_key(settings) != before
 
 
-@pytest.mark.parametrize("name", ["notes.txt", "other/module.py", "myapp/__pycache__/__init__.cpython-311.pyc"])
+@pytest.mark.parametrize("name", [".git/HEAD", "myapp/__pycache__/__init__.cpython-311.pyc"])
 def test_cache_key_ignores_files_outside_the_sources(settings: Settings, app_folder: Path, name: str) -> None:
     before = cache_key(settings)
+    (app_folder / name).parent.mkdir(parents=True, exist_ok=True)
     (app_folder / name).write_text("changed\n")
     assert cache_key(settings) == before
 
