@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from filelock import FileLock
 
+from . import trim
 from .breakdown import Contributor, breakdown
 from .errors import ScratchImageError
 from .freeze import FreezeSpec, freeze
@@ -53,9 +54,12 @@ def freeze_spec(settings: Settings, launcher: Path) -> FreezeSpec:
         launcher=launcher,
         pathex=settings.app_path,
         hidden_imports=settings.hidden_imports,
-        excludes=settings.excludes,
+        excludes=settings.excludes + trim.excludes(settings.trim),
         collect_data=settings.collect_data,
         copy_metadata=settings.copy_metadata,
+        runtime_hooks=trim.runtime_hooks(settings.trim),
+        exclude_files=settings.exclude_files,
+        compression=settings.compression,
     )
 
 
@@ -85,15 +89,14 @@ def _walk(folder: Path) -> Iterator[Path]:
 
 def tool_versions() -> dict[str, str]:
     names = ("pytest-scratchimage", "pyinstaller", "staticx", "gunicorn")
-    return {"python": sys.version, "executable": sys.executable} | {
-        name: importlib.metadata.version(name) for name in names
-    }
+    return {"python": sys.version, "prefix": sys.prefix} | {name: importlib.metadata.version(name) for name in names}
 
 
 def cache_key(settings: Settings) -> str:
     digest = hashlib.sha256()
     launcher = Launcher(settings.app, settings.port, settings.workers).render()
-    spec = freeze_spec(settings, Path("launcher.py")).render(Path("work"))
+    frozen = freeze_spec(settings, Path("launcher.py"))
+    spec = frozen.render(Path("work")) + frozen.compression
     distributions = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
     for part in (launcher, spec, json.dumps(tool_versions(), sort_keys=True), "\n".join(distributions)):
         digest.update(part.encode())
@@ -124,9 +127,9 @@ def check_importable(settings: Settings) -> None:
 def build_binary(settings: Settings, cache: Path, progress: Progress, rebuild: bool = False) -> Build:
     """The static binary for ``settings``: from the cache, or built once even by many processes."""
     key = cache_key(settings)
-    final = cache / key
-    cache.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(cache / f"{key}.lock")):
+    final = cache.resolve() / key
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(final.with_suffix(".lock"))):
         if (final / FACTS).exists() and not rebuild:
             progress(f"cached build {key} ({final / BINARY})")
             return _read_build(final, key)
@@ -134,8 +137,9 @@ def build_binary(settings: Settings, cache: Path, progress: Progress, rebuild: b
 
 
 def _build(settings: Settings, final: Path, progress: Progress) -> Build:
+    for failed in final.parent.glob(f"{final.name}.building-*"):  # kept for their logs; the lock is ours now
+        shutil.rmtree(failed, ignore_errors=True)
     workdir = final.with_name(f"{final.name}.building-{os.getpid()}")
-    shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir()
     seconds: dict[str, float] = {}
 

@@ -11,9 +11,13 @@ from typing import Any
 from .budget import METRICS, Budget
 from .report import Growth
 from .sizes import ACCEPTED, parse_size
+from .trim import TRIMS
 
 _DOTTED = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
 _APP = re.compile(rf"(?P<module>{_DOTTED}):(?P<attribute>[A-Za-z_]\w*)(?P<call>\(\))?")
+
+
+COMPRESSIONS = ("xz", "zlib")  # see freeze.ZLIB_LEVELS
 
 
 class SettingsError(ValueError):
@@ -52,6 +56,9 @@ class Settings:
     excludes: tuple[str, ...] = ()
     collect_data: tuple[str, ...] = ()
     copy_metadata: tuple[str, ...] = ()
+    trim: tuple[str, ...] = ()
+    exclude_files: tuple[str, ...] = ()
+    compression: str = "xz"
     env: tuple[tuple[str, str], ...] = ()
     hardened: bool = True
     ready_timeout: float = 30.0
@@ -146,6 +153,18 @@ def parse_env(line: str) -> tuple[str, str]:
     return name.strip(), value
 
 
+def parse_trim(name: str) -> str:
+    if name not in TRIMS:
+        raise SettingsError("scratch_image_trim", name, f"names of trims, one a line: {', '.join(TRIMS)}")
+    return name
+
+
+def parse_compression(text: str) -> str:
+    if text.strip() not in COMPRESSIONS:
+        raise SettingsError("scratch_image_compression", text, " or ".join(COMPRESSIONS))
+    return text.strip()
+
+
 def parse_bool(name: str, value: str | bool) -> bool:
     if isinstance(value, bool):
         return value
@@ -186,6 +205,9 @@ def resolve(raw: Mapping[str, Any], rootdir: Path) -> Settings:
         excludes=lines("excludes"),
         collect_data=lines("collect_data"),
         copy_metadata=lines("copy_metadata"),
+        trim=tuple(parse_trim(name) for name in lines("trim")),
+        exclude_files=lines("exclude_files"),
+        compression=text("compression", parse_compression, defaults.compression),
         env=tuple(parse_env(line) for line in lines("env")),
         hardened=parse_bool("scratch_image_hardened", raw.get("hardened", True)),
         ready_timeout=text(

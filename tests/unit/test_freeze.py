@@ -72,7 +72,7 @@ def test_binaries_and_dependencies_pass_through_portable_binaries(spec: FreezeSp
     source = spec.render(tmp_path / "work")
     patched = repr(str(tmp_path / "work" / "patched"))
     assert "from pytest_scratchimage.runpath import portable_binaries\n" in source
-    assert f"a.binaries = portable_binaries(a.binaries, {patched})\n" in source
+    assert f"a.binaries = portable_binaries(kept(a.binaries), {patched})\n" in source
     assert f"pyz.dependencies = portable_binaries(pyz.dependencies, {patched})\n" in source
 
 

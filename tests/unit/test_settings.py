@@ -203,3 +203,13 @@ def test_check_consistent_refuses(changes: dict[str, Any], name: str, message: s
 )
 def test_check_consistent_accepts(changes: dict[str, Any]) -> None:
     check_consistent(_settings(**changes))
+
+
+def test_trims_compression_and_excluded_files_are_read_and_checked(tmp_path: Path) -> None:
+    raw = {"app": "a:b", "trim": ["tls", "codecs"], "compression": "zlib", "exclude_files": ["*.po"]}
+    settings = resolve(raw, tmp_path)
+    assert (settings.trim, settings.compression, settings.exclude_files) == (("tls", "codecs"), "zlib", ("*.po",))
+    with pytest.raises(SettingsError, match="scratch_image_trim = 'openssl': expected names of trims, one a line"):
+        resolve({"app": "a:b", "trim": ["openssl"]}, tmp_path)
+    with pytest.raises(SettingsError, match="scratch_image_compression = 'gzip': expected xz or zlib"):
+        resolve({"app": "a:b", "compression": "gzip"}, tmp_path)

@@ -1,0 +1,60 @@
+"""Trims: named, opt-in levers that leave out parts of Python a plain-HTTP API behind a proxy rarely needs.
+
+Each is a setting (``scratch_image_trim``), off by default, because each can break an app that does
+need the part; an app that breaks at start is caught by the readiness probe, one that breaks on a
+request by the app's own probes. Sizes are what each saved on the fixture app (see the README).
+"""
+
+from __future__ import annotations
+
+import encodings
+import pkgutil
+from dataclasses import dataclass
+from pathlib import Path
+
+HOOKS = Path(__file__).parent / "hooks"
+
+# The codecs a web API meets: UTF-8/16/32, Latin-1, ASCII, IDNA, and those Python itself relies on.
+KEPT_CODECS = frozenset(
+    {
+        "aliases", "utf_8", "utf_8_sig", "latin_1", "ascii", "idna", "raw_unicode_escape", "unicode_escape",
+        "utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be", "charmap", "cp437",
+        "iso8859_1", "base64_codec", "hex_codec", "punycode", "undefined",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Trim:
+    description: str
+    excludes: tuple[str, ...] = ()
+    runtime_hooks: tuple[Path, ...] = ()
+
+
+def unused_codecs() -> tuple[str, ...]:
+    return tuple(
+        sorted(f"encodings.{m.name}" for m in pkgutil.iter_modules(encodings.__path__) if m.name not in KEPT_CODECS)
+    )
+
+
+TRIMS = {
+    "tls": Trim(
+        "no TLS: OpenSSL (libssl, libcrypto), _ssl and _hashlib left out, ssl replaced by a stub that refuses "
+        "TLS; hashlib falls back to its built-in hashes (-1.7 MB)",
+        ("ssl", "_ssl", "_hashlib"),
+        (HOOKS / "ssl_stub.py",),
+    ),
+    "codecs": Trim(
+        "only the UTF, Latin-1, ASCII and IDNA codecs: the CJK and legacy code pages left out (-0.3 MB)",
+        unused_codecs(),
+    ),
+    "compression": Trim("no bz2 or lzma (and their libraries): zlib stays (-0.1 MB)", ("bz2", "_bz2", "lzma", "_lzma")),
+}
+
+
+def excludes(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(module for name in names for module in TRIMS[name].excludes)
+
+
+def runtime_hooks(names: tuple[str, ...]) -> tuple[Path, ...]:
+    return tuple(hook for name in names for hook in TRIMS[name].runtime_hooks)

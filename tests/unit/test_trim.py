@@ -1,0 +1,48 @@
+"""The trims: what each leaves out, and that the build spec carries them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_scratchimage import trim
+from pytest_scratchimage.build import freeze_spec
+from pytest_scratchimage.settings import AppSpec, Settings
+
+
+def test_the_tls_trim_leaves_out_openssl_and_ships_the_ssl_stub() -> None:
+    assert trim.excludes(("tls",)) == ("ssl", "_ssl", "_hashlib")
+    (hook,) = trim.runtime_hooks(("tls",))
+    assert hook.is_file()
+    compile(hook.read_text(), str(hook), "exec")
+
+
+def test_the_codecs_trim_keeps_utf8_latin1_and_idna_only() -> None:
+    left_out = trim.excludes(("codecs",))
+    assert "encodings.shift_jis" in left_out
+    assert "encodings.cp1252" in left_out
+    assert not {"encodings.utf_8", "encodings.latin_1", "encodings.idna", "encodings.aliases"} & set(left_out)
+
+
+def test_the_spec_carries_the_trims_and_the_excluded_files(tmp_path: Path) -> None:
+    settings = Settings(
+        app=AppSpec("a", "b"), app_path=(tmp_path,), trim=("compression", "tls"), exclude_files=("*.po",)
+    )
+    spec = freeze_spec(settings, tmp_path / "launcher.py")
+    assert {"bz2", "_lzma", "_ssl"} <= set(spec.excludes)
+    text = spec.render(tmp_path)
+    assert "EXCLUDED_FILES = ['*.po']" in text
+    assert "ssl_stub.py" in text
+    assert "a.datas = kept(a.datas)" in text
+
+
+def test_the_ssl_stub_refuses_tls_and_keeps_what_gunicorn_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ssl", sys.modules["ssl"])  # restored after the stub replaces it
+    exec(compile((trim.HOOKS / "ssl_stub.py").read_text(), "ssl_stub.py", "exec"), {})
+    stub = sys.modules["ssl"]
+    assert stub.CERT_NONE == 0
+    assert issubclass(stub.SSLError, OSError)
+    with pytest.raises(NotImplementedError, match="TLS is not available in this image"):
+        stub.create_default_context()
