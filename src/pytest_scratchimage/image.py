@@ -22,27 +22,17 @@ ENTRYPOINT = "/app"
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """The image's recipe: its Dockerfile and root filesystem follow from it alone."""
+    """The image's recipe: its root filesystem and configuration follow from it alone."""
 
     binary: Path
     user: int
     port: int
     labels: Mapping[str, str] = field(default_factory=dict)
 
-    def dockerfile(self) -> str:
-        labels = " \\\n      ".join(f"{json.dumps(k)}={json.dumps(v)}" for k, v in sorted(self.labels.items()))
-        return "\n".join(
-            [
-                "FROM scratch",
-                # One tar keeps owners and modes: /app root-owned 0755, /tmp root-owned 1777 (sticky).
-                "ADD rootfs.tar /",
-                f"USER {self.user}",
-                f"EXPOSE {self.port}",
-                f'ENTRYPOINT ["{ENTRYPOINT}"]',
-                *([f"LABEL {labels}"] if labels else []),
-                "",
-            ]
-        )
+    def changes(self) -> list[str]:
+        """The image's configuration, as the Dockerfile instructions the engine applies on import."""
+        labels = [f"LABEL {json.dumps(key)}={json.dumps(value)}" for key, value in sorted(self.labels.items())]
+        return [f"USER {self.user}", f"EXPOSE {self.port}/tcp", f'ENTRYPOINT ["{ENTRYPOINT}"]', *labels]
 
     def rootfs(self) -> bytes:
         """The whole root filesystem as a tar: the binary and an empty /tmp."""
@@ -55,17 +45,6 @@ class ImageSpec:
                 tar.addfile(binary, stream)
         return buffer.getvalue()
 
-    def context(self) -> io.BytesIO:
-        """The build context, a tar of the Dockerfile and ``rootfs.tar``."""
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w") as tar:
-            for name, data in (("Dockerfile", self.dockerfile().encode()), ("rootfs.tar", self.rootfs())):
-                member = _entry(name, tarfile.REGTYPE, 0o644)
-                member.size = len(data)
-                tar.addfile(member, io.BytesIO(data))
-        buffer.seek(0)
-        return buffer
-
 
 def _entry(name: str, kind: bytes, mode: int) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
@@ -73,22 +52,20 @@ def _entry(name: str, kind: bytes, mode: int) -> tarfile.TarInfo:
     return info
 
 
-def build_image(client: docker.DockerClient, spec: ImageSpec, tag: str, log: Path) -> str:
-    """Build through the engine's API; return the image id. The build output stays in ``log``."""
+def build_image(client: docker.DockerClient, spec: ImageSpec, tag: str) -> str:
+    """Make the image through the engine's API; return its id.
+
+    ``FROM scratch`` plus one ``ADD`` of the root filesystem is exactly an import of that tar with the
+    configuration applied, and the engine imports in a tenth of the time a build takes (no build steps).
+    """
     import docker.errors
 
-    lines: list[str] = []
+    repository, _, version = tag.rpartition(":")
     try:
-        image, output = client.images.build(fileobj=spec.context(), custom_context=True, tag=tag, rm=True, forcerm=True)
-        lines = [str(chunk.get("stream", "")) for chunk in output]
-    except docker.errors.BuildError as error:
-        lines = [str(chunk.get("stream", chunk.get("error", ""))) for chunk in error.build_log]
-        log.write_text("".join(lines))
-        raise ScratchImageError(f"image: docker build failed: {error.msg}", "".join(lines)) from None
+        client.api.import_image_from_data(spec.rootfs(), repository=repository, tag=version, changes=spec.changes())
+        return str(client.images.get(tag).id)
     except docker.errors.APIError as error:
-        raise ScratchImageError(f"image: the engine refused the build: {error.explanation}") from None
-    log.write_text("".join(lines))
-    return str(image.id)
+        raise ScratchImageError(f"image: the engine refused the image {tag}: {error.explanation}") from None
 
 
 @dataclass

@@ -91,7 +91,7 @@ class ScratchSession:
         spec = ImageSpec(self.build.binary, self.settings.user, self.settings.port, labels)
         tag = f"pytest-scratchimage/{slug(self.settings.app.module)}:{self.build.key[:12]}-{self.id}"
         started = time.monotonic()
-        image_id = build_image(client, spec, tag, self.build.binary.with_name("image.log"))
+        image_id = build_image(client, spec, tag)
         self.image_seconds = round(time.monotonic() - started, 2)
         size = int(client.images.get(image_id).attrs["Size"])
         settings = self.settings

@@ -26,24 +26,14 @@ def _members(data: bytes) -> dict[str, tuple[tarfile.TarInfo, bytes | None]]:
         return {m.name: (m, stream.read() if (stream := tar.extractfile(m)) else None) for m in tar.getmembers()}
 
 
-def test_dockerfile_without_labels(spec: ImageSpec) -> None:
-    assert spec.dockerfile() == "\n".join(
-        [
-            "FROM scratch",
-            "ADD rootfs.tar /",
-            "USER 65535",
-            "EXPOSE 8000",
-            'ENTRYPOINT ["/app"]',
-            "",
-        ]
-    )
+def test_changes_without_labels(spec: ImageSpec) -> None:
+    assert spec.changes() == ["USER 65535", "EXPOSE 8000/tcp", 'ENTRYPOINT ["/app"]']
 
 
-def test_dockerfile_labels_are_sorted_and_quoted(tmp_path: Path) -> None:
+def test_changes_labels_are_sorted_and_quoted(tmp_path: Path) -> None:
     spec = ImageSpec(tmp_path / "app", user=1000, port=8080, labels={"b.key": 'say "hi"', "a.key": "x y"})
-    lines = spec.dockerfile().splitlines()
-    assert lines[2:5] == ["USER 1000", "EXPOSE 8080", 'ENTRYPOINT ["/app"]']
-    assert lines[5:] == ['LABEL "a.key"="x y" \\', '      "b.key"="say \\"hi\\""']
+    assert spec.changes()[:3] == ["USER 1000", "EXPOSE 8080/tcp", 'ENTRYPOINT ["/app"]']
+    assert spec.changes()[3:] == ['LABEL "a.key"="x y"', 'LABEL "b.key"="say \\"hi\\""']
 
 
 def test_rootfs_holds_exactly_tmp_and_app(spec: ImageSpec) -> None:
@@ -62,10 +52,3 @@ def test_rootfs_holds_exactly_tmp_and_app(spec: ImageSpec) -> None:
 
 def test_rootfs_is_reproducible(spec: ImageSpec) -> None:
     assert spec.rootfs() == spec.rootfs()
-
-
-def test_context_holds_the_dockerfile_and_the_rootfs(spec: ImageSpec) -> None:
-    members = _members(spec.context().read())
-    assert sorted(members) == ["Dockerfile", "rootfs.tar"]
-    assert members["Dockerfile"][1] == spec.dockerfile().encode()
-    assert members["rootfs.tar"][1] == spec.rootfs()
