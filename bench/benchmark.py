@@ -157,7 +157,7 @@ def measure_cold_starts(session: ScratchSession, runs: int) -> list[float]:
         container = session.start()
         seconds.append(round(container.startup_seconds, 3))
         log(f"cold start {run + 1}/{runs}: {container.startup_seconds:.3f} s")
-        remove(container.container)
+        session.remove(container)
     return seconds
 
 

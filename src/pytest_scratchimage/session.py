@@ -129,6 +129,13 @@ class ScratchSession:
         self.containers.append(ScratchContainer(str(container.id), url, image.port, seconds, health, container))
         return self.containers[-1]
 
+    def remove(self, container: ScratchContainer) -> None:
+        """Remove one container this session started, before the session ends."""
+        remove(container.container)
+        self.containers.remove(container)
+        if container is self._default:
+            self._default = None
+
     def kept(self) -> list[str]:
         """How to reach and remove what ``keep`` left running."""
         lines = [f"kept container {c.id[:12]} at {c.url}: docker logs {c.id[:12]}" for c in self.containers]

@@ -48,7 +48,7 @@ TRIMS = {
         "only the UTF, Latin-1, ASCII and IDNA codecs: the CJK and legacy code pages left out (-0.3 MB)",
         unused_codecs(),
     ),
-    "compression": Trim("no bz2 or lzma (and their libraries): zlib stays (-0.1 MB)", ("bz2", "_bz2", "lzma", "_lzma")),
+    "compression": Trim("no bz2 or lzma (and their libraries): zlib stays", ("bz2", "_bz2", "lzma", "_lzma")),
 }
 
 
