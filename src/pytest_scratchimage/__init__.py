@@ -16,6 +16,7 @@ from .errors import ScratchImageError  # noqa: E402
 from .image import ScratchImage  # noqa: E402
 from .inspect import FileEntry  # noqa: E402
 from .run import ScratchContainer  # noqa: E402
+from .session import ScratchSession  # noqa: E402
 from .sizes import format_size, parse_size  # noqa: E402
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ScratchContainer",
     "ScratchImage",
     "ScratchImageError",
+    "ScratchSession",
     "assert_no_shell",
     "assert_runs_as",
     "assert_size_within",

@@ -48,15 +48,30 @@ class Build:
     contributors: list[Contributor] = field(default_factory=list)
 
 
+def launcher_of(settings: Settings) -> Launcher:
+    return Launcher(settings.app, settings.port, settings.workers, settings.worker_class)
+
+
+def own_distributions(settings: Settings) -> tuple[str, ...]:
+    """The distributions that provide the app's top-level module, when it is installed: their
+    metadata is copied without being asked (``importlib.metadata.version(__name__)`` is common)."""
+    top = settings.app.module.split(".")[0]
+    return tuple(sorted(importlib.metadata.packages_distributions().get(top, ())))
+
+
 def freeze_spec(settings: Settings, launcher: Path) -> FreezeSpec:
+    copy_metadata = settings.copy_metadata + tuple(
+        d for d in own_distributions(settings) if d not in settings.copy_metadata
+    )
     return FreezeSpec(
         app=str(settings.app),
         launcher=launcher,
         pathex=settings.app_path,
-        hidden_imports=settings.hidden_imports,
+        hidden_imports=launcher_of(settings).hidden_imports() + settings.hidden_imports,
         excludes=settings.excludes + trim.excludes(settings.trim),
         collect_data=settings.collect_data,
-        copy_metadata=settings.copy_metadata,
+        copy_metadata=copy_metadata,
+        extra_files=tuple((str(source), destination) for source, destination in settings.extra_files),
         runtime_hooks=trim.runtime_hooks(settings.trim),
         exclude_files=settings.exclude_files,
         compression=settings.compression,
@@ -77,6 +92,11 @@ def source_files(settings: Settings) -> Iterator[Path]:
             yield from sorted(_walk(folder))
 
 
+def extra_files(settings: Settings) -> Iterator[Path]:
+    for source, _ in settings.extra_files:
+        yield from sorted(_walk(source)) if source.is_dir() else [source]
+
+
 def _walk(folder: Path) -> Iterator[Path]:
     for path in folder.iterdir():
         if path.is_dir():
@@ -94,13 +114,13 @@ def tool_versions() -> dict[str, str]:
 
 def cache_key(settings: Settings) -> str:
     digest = hashlib.sha256()
-    launcher = Launcher(settings.app, settings.port, settings.workers).render()
+    launcher = launcher_of(settings).render()
     frozen = freeze_spec(settings, Path("launcher.py"))
     spec = frozen.render(Path("work")) + frozen.compression
     distributions = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
     for part in (launcher, spec, json.dumps(tool_versions(), sort_keys=True), "\n".join(distributions)):
         digest.update(part.encode())
-    for path in source_files(settings):
+    for path in [*source_files(settings), *extra_files(settings)]:
         digest.update(str(path).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:20]
@@ -153,7 +173,7 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
 
     launcher = workdir / "launcher.py"
     stage("check", lambda: check_importable(settings))
-    launcher.write_text(Launcher(settings.app, settings.port, settings.workers).render())
+    launcher.write_text(launcher_of(settings).render())
     frozen = stage("freeze", lambda: freeze(freeze_spec(settings, launcher), workdir))
     binary = stage("staticize", lambda: staticize(frozen, workdir / BINARY))
     contributors = stage("breakdown", lambda: breakdown(binary, frozen))

@@ -28,6 +28,7 @@ for package in {collect_data!r}:
     datas += collect_data_files(package)
 for distribution in {copy_metadata!r}:
     datas += copy_metadata(distribution)
+datas += {extra_files!r}
 
 a = Analysis(
     [{launcher!r}],
@@ -65,6 +66,7 @@ class FreezeSpec:
     copy_metadata: tuple[str, ...] = ()
     runtime_hooks: tuple[Path, ...] = ()
     exclude_files: tuple[str, ...] = ()
+    extra_files: tuple[tuple[str, str], ...] = ()  # (source, destination folder) as PyInstaller's datas
     compression: str = "xz"
     name: str = "app"
 
@@ -79,6 +81,7 @@ class FreezeSpec:
             copy_metadata=list(self.copy_metadata),
             runtime_hooks=[str(hook) for hook in self.runtime_hooks],
             exclude_files=list(self.exclude_files),
+            extra_files=[tuple(pair) for pair in self.extra_files],
             patched=str(workdir / "patched"),
             name=self.name,
         )

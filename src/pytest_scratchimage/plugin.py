@@ -37,6 +37,7 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
     ("user", "numeric UID the container runs as (default: 65535)", "string", ""),
     ("port", "port the app listens on in the container (default: 8000)", "string", ""),
     ("workers", "gunicorn worker processes (default: 2)", "string", ""),
+    ("worker_class", "gunicorn worker class: sync, gthread, … or a dotted path (default: sync)", "string", ""),
     ("health_path", "path probed until the app answers (default: /)", "string", ""),
     ("ready_timeout", "seconds to wait for the first HTTP answer (default: 30)", "string", ""),
     ("hidden_imports", "extra modules PyInstaller must include, one a line", "linelist", []),
@@ -46,6 +47,7 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
     ("trim", "opt-in levers that leave parts of Python out, one a line: tls, codecs, compression", "linelist", []),
     ("exclude_files", "patterns of collected files to leave out, e.g. falcon/cyutil/* or *.po", "linelist", []),
     ("compression", "xz: smallest image (default); zlib: bigger, starts sooner", "string", ""),
+    ("extra_files", "files for the app, SOURCE:DEST_FOLDER, one a line (relative to the rootdir)", "linelist", []),
     ("env", "environment of the container, NAME=value, one a line", "linelist", []),
     ("hardened", "read-only root, tmpfs /tmp, no capabilities, no new privileges (default: true)", "bool", True),
     ("cache_dir", "where built binaries are cached (default: .pytest_cache/d/scratchimage)", "string", ""),
@@ -89,8 +91,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(f"scratch_image_{name}", help, type=kind, default=default)  # type: ignore[arg-type]
 
 
+def _raw_settings(config: pytest.Config) -> dict[str, Any]:
+    return {name: config.getini(f"scratch_image_{name}") for name, *_ in INI}
+
+
 def _settings(config: pytest.Config) -> Settings | None:
-    raw = {name: config.getini(f"scratch_image_{name}") for name, *_ in INI}
+    raw = _raw_settings(config)
     if not str(raw["app"]).strip() and not config.getoption(FLAG):
         return None  # the plugin is installed but this project does not use it
     try:
@@ -404,6 +410,40 @@ def scratch_start_container(_scratch_session: ScratchSession) -> Callable[..., S
         return _or_fail(lambda: _scratch_session.start(env))
 
     return start
+
+
+@pytest.fixture(scope="session")
+def scratch_image_factory(
+    pytestconfig: pytest.Config, scratch_settings: Settings, _scratch_session: ScratchSession
+) -> Iterator[Callable[..., ScratchSession]]:
+    """Build and run variants: ``scratch_image_factory(hardened="false", env=["WAIT_TIME=1"])``.
+
+    Overrides are ini values without the ``scratch_image_`` prefix (strings, or lists for line lists).
+    Each variant has the default's cache (an unchanged binary is not rebuilt) and cleanup; its
+    ``.image()``, ``.container()`` and ``.start()`` raise ``ScratchImageError`` with the stage and log.
+    """
+    variants: list[ScratchSession] = []
+
+    def make(**overrides: Any) -> ScratchSession:
+        unknown = set(overrides) - {name for name, *_ in INI}
+        if unknown:
+            raise TypeError(f"scratch_image_factory: unknown settings {sorted(unknown)}; known: {[n for n, *_ in INI]}")
+        raw = _raw_settings(pytestconfig) | {
+            k: [v] if isinstance(v, str) and _is_list(k) else v for k, v in overrides.items()
+        }
+        settings = resolve(raw, pytestconfig.rootpath)
+        default = _scratch_session
+        variant = ScratchSession(settings, default.cache, default.progress, keep=default.keep)
+        variants.append(variant)
+        return variant
+
+    yield make
+    for variant in variants:
+        variant.close()
+
+
+def _is_list(name: str) -> bool:
+    return next(kind for n, _, kind, _ in INI if n == name) in {"linelist", "paths"}
 
 
 @pytest.fixture(scope="session")

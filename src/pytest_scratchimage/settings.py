@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .budget import METRICS, Budget
+from .launcher import WORKER_MODULES
 from .report import Growth
 from .sizes import ACCEPTED, parse_size
 from .trim import TRIMS
@@ -51,6 +52,7 @@ class Settings:
     user: int = 65535
     port: int = 8000
     workers: int = 2
+    worker_class: str = "sync"
     health_path: str = "/"
     hidden_imports: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
@@ -58,6 +60,7 @@ class Settings:
     copy_metadata: tuple[str, ...] = ()
     trim: tuple[str, ...] = ()
     exclude_files: tuple[str, ...] = ()
+    extra_files: tuple[tuple[Path, str], ...] = ()
     compression: str = "xz"
     env: tuple[tuple[str, str], ...] = ()
     hardened: bool = True
@@ -165,6 +168,28 @@ def parse_compression(text: str) -> str:
     return text.strip()
 
 
+def parse_extra_file(line: str, rootdir: Path) -> tuple[Path, str]:
+    source, colon, destination = line.rpartition(":")
+    path = rootdir / source.strip()
+    if not colon or not source.strip() or not path.exists():
+        raise SettingsError(
+            "scratch_image_extra_files",
+            line,
+            "SOURCE:DEST lines naming an existing file or folder (relative to "
+            "the rootdir) and the folder it goes to in the app, e.g. config/app.toml:config",
+        )
+    return path, destination.strip() or "."
+
+
+def parse_worker_class(text: str) -> str:
+    value = text.strip()
+    if value not in WORKER_MODULES and not re.fullmatch(rf"{_DOTTED}\.[A-Za-z_]\w*", value):
+        raise SettingsError(
+            "scratch_image_worker_class", text, f"one of {', '.join(WORKER_MODULES)} or a dotted path to a worker class"
+        )
+    return value
+
+
 def parse_bool(name: str, value: str | bool) -> bool:
     if isinstance(value, bool):
         return value
@@ -207,6 +232,8 @@ def resolve(raw: Mapping[str, Any], rootdir: Path) -> Settings:
         copy_metadata=lines("copy_metadata"),
         trim=tuple(parse_trim(name) for name in lines("trim")),
         exclude_files=lines("exclude_files"),
+        extra_files=tuple(parse_extra_file(line, rootdir) for line in lines("extra_files")),
+        worker_class=text("worker_class", parse_worker_class, defaults.worker_class),
         compression=text("compression", parse_compression, defaults.compression),
         env=tuple(parse_env(line) for line in lines("env")),
         hardened=parse_bool("scratch_image_hardened", raw.get("hardened", True)),

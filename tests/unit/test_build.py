@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_scratchimage.build import cache_key, source_files
+from pytest_scratchimage.build import cache_key, freeze_spec, source_files
 from pytest_scratchimage.settings import AppSpec, Settings
 
 
@@ -123,3 +123,17 @@ def test_cache_key_changes_with_a_setting_that_shapes_the_binary(settings: Setti
 )
 def test_cache_key_ignores_settings_of_the_image_and_the_run(settings: Settings, change: dict[str, object]) -> None:
     assert cache_key(dataclasses.replace(settings, **change)) == cache_key(settings)  # type: ignore[arg-type]
+
+
+def test_the_apps_own_distribution_metadata_is_copied_unasked(tmp_path: Path) -> None:
+    settings = Settings(app=AppSpec("falcon.app", "App"), app_path=(tmp_path,), copy_metadata=("gunicorn",))
+    assert freeze_spec(settings, tmp_path / "launcher.py").copy_metadata == ("gunicorn", "falcon")
+
+
+def test_cache_key_changes_with_an_extra_file(settings: Settings, tmp_path: Path) -> None:
+    extra = tmp_path / "extra.toml"
+    extra.write_text("a = 1\n")
+    with_extra = dataclasses.replace(settings, extra_files=((extra, "config"),))
+    before = cache_key(with_extra)
+    extra.write_text("a = 2\n")
+    assert cache_key(with_extra) != before

@@ -41,6 +41,7 @@ def test_options_bind_all_interfaces_and_disable_the_control_socket() -> None:
     assert _options(source) == {
         "bind": "0.0.0.0:8123",
         "workers": 3,
+        "worker_class": "sync",
         "worker_tmp_dir": "/tmp",
         "control_socket_disable": True,
         "errorlog": "-",
@@ -52,3 +53,17 @@ def test_the_script_runs_the_application_when_main() -> None:
     main = [node for node in tree.body if isinstance(node, ast.If)]
     assert [ast.unparse(node.test) for node in main] == ["__name__ == '__main__'"]
     assert ast.unparse(main[0].body[0]) == "ScratchApplication().run()"
+
+
+@pytest.mark.parametrize(
+    ("worker_class", "module"),
+    [
+        ("sync", "gunicorn.workers.sync"),
+        ("gthread", "gunicorn.workers.gthread"),
+        ("myapp.workers.Fast", "myapp.workers"),
+    ],
+)
+def test_the_worker_class_is_a_hidden_import(worker_class: str, module: str) -> None:
+    launcher = Launcher(AppSpec("random_api", "app"), port=8000, workers=2, worker_class=worker_class)
+    assert launcher.hidden_imports() == (module,)
+    assert _options(launcher.render()) == launcher.options()

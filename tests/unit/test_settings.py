@@ -213,3 +213,14 @@ def test_trims_compression_and_excluded_files_are_read_and_checked(tmp_path: Pat
         resolve({"app": "a:b", "trim": ["openssl"]}, tmp_path)
     with pytest.raises(SettingsError, match="scratch_image_compression = 'gzip': expected xz or zlib"):
         resolve({"app": "a:b", "compression": "gzip"}, tmp_path)
+
+
+def test_worker_class_and_extra_files_are_read_and_checked(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    settings = resolve({"app": "a:b", "worker_class": "gthread", "extra_files": ["config:etc"]}, tmp_path)
+    assert settings.worker_class == "gthread"
+    assert settings.extra_files == ((tmp_path / "config", "etc"),)
+    with pytest.raises(SettingsError, match="scratch_image_worker_class = 'fast': expected one of sync, gthread"):
+        resolve({"app": "a:b", "worker_class": "fast"}, tmp_path)
+    with pytest.raises(SettingsError, match=r"scratch_image_extra_files = 'missing\.toml:etc': expected SOURCE:DEST"):
+        resolve({"app": "a:b", "extra_files": ["missing.toml:etc"]}, tmp_path)
