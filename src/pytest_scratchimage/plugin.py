@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 import warnings
@@ -18,7 +17,7 @@ from .errors import ScratchImageError, tail
 from .http import BaseUrlSession
 from .image import ScratchImage
 from .markers import SIGNATURES, Limits, parse_limits
-from .report import Growth, SizeReport, baseline_of, growth_failure
+from .report import SizeReport, gate
 from .run import ScratchContainer
 from .session import ScratchSession
 from .settings import Settings, SettingsError, resolve, size_budget
@@ -261,34 +260,14 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
     state = session.config.stash[STATE]
     if state.report is not None and not _is_worker(session.config):
         assert state.settings is not None
-        state.failures, state.notes = gate(state.report, state.options, state.settings.max_growth)
+        options = state.options
+        baseline = Path(options["baseline"]) if options["baseline"] else None
+        report_path = Path(options["report"]) if options["report"] else None
+        state.failures, state.notes = gate(
+            state.report, state.settings.max_growth, report_path, baseline, options["update_baseline"]
+        )
         session.testsfailed += len(state.failures)
     return result
-
-
-def gate(report: SizeReport, options: dict[str, Any], max_growth: Growth) -> tuple[list[str], list[str]]:
-    """(failures, notes) of the session: budget, warning level, baseline; writes the report and baseline."""
-    failures = [f"scratch_image_budget: {report.breach}"] if report.breach else []
-    notes = [f"scratch_image_budget_warn: {report.warning}"] if report.warning else []
-    if options["report"]:
-        report.write(Path(options["report"]))
-        notes.append(f"report written to {options['report']}")
-    baseline = Path(options["baseline"]) if options["baseline"] else None
-    if baseline is not None and options["update_baseline"]:
-        baseline.write_text(json.dumps(baseline_of(report), indent=2) + "\n")
-        notes.append(f"baseline written to {baseline}")
-    elif baseline is not None:
-        try:
-            recorded = json.loads(baseline.read_text())
-        except (OSError, ValueError) as error:
-            failures.append(
-                f"--scratch-image-baseline {baseline}: unreadable ({error}); write it with "
-                "--scratch-image-update-baseline"
-            )
-        else:
-            grown = growth_failure(report, recorded, max_growth)
-            failures += [f"scratch_image_max_growth: {grown}"] if grown else []
-    return failures, notes
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -110,3 +110,29 @@ def growth_failure(report: SizeReport, baseline: dict[str, Any], limit: Growth) 
         f"image grew {format_size(before)} → {format_size(report.size)} (+{format_size(grown)}, "
         f"+{100 * grown / before:.1f}%) > {limit}" + (f"; grew most: {grew}" if grew else "")
     )
+
+
+def gate(
+    report: SizeReport, max_growth: Growth, report_path: Path | None, baseline: Path | None, update_baseline: bool
+) -> tuple[list[str], list[str]]:
+    """(failures, notes) of a session: budget, warning level, baseline; writes the report and the baseline."""
+    failures = [f"scratch_image_budget: {report.breach}"] if report.breach else []
+    notes = [f"scratch_image_budget_warn: {report.warning}"] if report.warning else []
+    if report_path is not None:
+        report.write(report_path)
+        notes.append(f"report written to {report_path}")
+    if baseline is not None and update_baseline:
+        baseline.write_text(json.dumps(baseline_of(report), indent=2) + "\n")
+        notes.append(f"baseline written to {baseline}")
+    elif baseline is not None:
+        try:
+            recorded = json.loads(baseline.read_text())
+        except (OSError, ValueError) as error:
+            failures.append(
+                f"--scratch-image-baseline {baseline}: unreadable ({error}); write it with "
+                "--scratch-image-update-baseline"
+            )
+        else:
+            grown = growth_failure(report, recorded, max_growth)
+            failures += [f"scratch_image_max_growth: {grown}"] if grown else []
+    return failures, notes

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pytest_scratchimage.breakdown import Contributor
 from pytest_scratchimage.budget import Budget
-from pytest_scratchimage.report import Growth, SizeReport, baseline_of, growth_failure
+from pytest_scratchimage.report import Growth, SizeReport, baseline_of, gate, growth_failure
 
 CONTRIBUTORS = [Contributor("library", "libpython", 2_600_000), Contributor("package", "falcon", 200_000)]
 
@@ -73,3 +75,31 @@ def test_a_growth_failure_names_what_grew() -> None:
     assert growth_failure(bigger, baseline, Growth(percent=5)) == (
         "image grew 8.00 MB → 8.60 MB (+600.00 KB, +7.5%) > 5%; grew most: libpython +500.00 KB"
     )
+
+
+def test_the_gate_fails_over_budget_notes_the_warning_and_writes_the_report(tmp_path: Path) -> None:
+    over = report(9_500_000, budget=Budget(9_000_000, warn=8_000_000))
+    failures, notes = gate(over, Growth(percent=5), tmp_path / "r.json", None, update_baseline=False)
+    assert failures == [f"scratch_image_budget: {over.breach}"]
+    assert notes == [f"report written to {tmp_path / 'r.json'}"]
+    warned = report(8_500_000, budget=Budget(9_000_000, warn=8_000_000))
+    assert gate(warned, Growth(percent=5), None, None, update_baseline=False) == (
+        [],
+        [f"scratch_image_budget_warn: {warned.warning}"],
+    )
+
+
+def test_the_gate_writes_then_compares_the_baseline(tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    assert gate(report(8_000_000), Growth(percent=5), None, baseline, update_baseline=True)[1] == [
+        f"baseline written to {baseline}"
+    ]
+    assert gate(report(8_100_000), Growth(percent=5), None, baseline, update_baseline=False) == ([], [])
+    failures, _ = gate(report(9_000_000), Growth(percent=5), None, baseline, update_baseline=False)
+    assert failures[0].startswith("scratch_image_max_growth: image grew 8.00 MB → 9.00 MB")
+
+
+def test_an_unreadable_baseline_fails_saying_how_to_write_it(tmp_path: Path) -> None:
+    failures, _ = gate(report(), Growth(percent=5), None, tmp_path / "missing.json", update_baseline=False)
+    assert "unreadable" in failures[0]
+    assert failures[0].endswith("write it with --scratch-image-update-baseline")
