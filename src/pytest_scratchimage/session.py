@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from .build import Build, Progress, build_binary
 from .cleanup import KEEP, LABEL_PREFIX, OWNER, SESSION, Owner, reap
@@ -24,9 +25,27 @@ if TYPE_CHECKING:
     import docker
 
 
+def remote_engine(docker_host: str) -> str | None:
+    """The host of an engine that is not on this machine, from a DOCKER_HOST value, else None."""
+    url = urlsplit(docker_host)
+    if url.scheme in {"", "unix", "npipe", "fd"}:
+        return None
+    host = url.hostname or ""
+    local = host == "localhost" or host == "::1" or host.startswith("127.")
+    return None if local else host
+
+
 def connect() -> docker.DockerClient:
     """The engine named by the environment (DOCKER_HOST, else the local socket), checked with a ping."""
     import docker
+
+    remote = remote_engine(os.environ.get("DOCKER_HOST", ""))
+    if remote:
+        raise ScratchImageError(
+            f"engine: DOCKER_HOST names another host ({remote}); the plugin publishes ports on the engine's "
+            "127.0.0.1 only and probes them from here, so the engine must run on this machine: run the tests "
+            f"on {remote}, or point DOCKER_HOST at a local engine (unix socket, Podman's included)"
+        )
 
     try:
         client = docker.from_env()
