@@ -35,7 +35,11 @@ class ImageSpec:
         return [f"USER {self.user}", f"EXPOSE {self.port}/tcp", f'ENTRYPOINT ["{ENTRYPOINT}"]', *labels]
 
     def rootfs(self) -> bytes:
-        """The whole root filesystem as a tar: the binary and an empty /tmp."""
+        """The whole root filesystem as a tar: the binary and an empty /tmp.
+
+        The tar sets owners and modes: /app root's 0755, /tmp root's 1777. A /tmp owned by the user, or
+        without the sticky bit, breaks the hardened run (the tmpfs mounts over it with its permissions).
+        """
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
             tar.addfile(_entry("tmp", tarfile.DIRTYPE, 0o1777))

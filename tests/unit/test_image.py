@@ -1,4 +1,4 @@
-"""The image recipe: a Dockerfile ``FROM scratch`` and a root filesystem of exactly /app and /tmp."""
+"""The image recipe: the configuration applied on import and a root filesystem of exactly /app and /tmp."""
 
 from __future__ import annotations
 
