@@ -37,8 +37,8 @@ class ImageSpec:
     def rootfs(self) -> bytes:
         """The whole root filesystem as a tar: the binary and an empty /tmp.
 
-        The tar sets owners and modes: /app root's 0755, /tmp root's 1777. A /tmp owned by the user, or
-        without the sticky bit, breaks the hardened run (the tmpfs mounts over it with its permissions).
+        The tar sets owners and modes: /app root's 0755, /tmp root's 1777, which works both hardened
+        (a tmpfs over it) and plain; a 0755 /tmp owned by the app's user was seen to break the hardened run.
         """
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
