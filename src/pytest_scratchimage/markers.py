@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .budget import METRICS, Budget
-from .sizes import format_size, parse_size
+from .sizes import ACCEPTED, format_size, parse_size
 
 SIGNATURES = {
     "size_budget": "size_budget(budget, metric='size', warn=None): fail when the scratch image is larger, e.g. '9MB'; "
@@ -40,9 +40,11 @@ class Limits:
 
 
 def _size(value: object) -> int:
+    if isinstance(value, str):
+        return parse_size(value)
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
-    return parse_size(str(value)) if isinstance(value, str) else parse_size("invalid")
+    raise ValueError(f"{value!r} is not {ACCEPTED}")
 
 
 def _seconds(value: object) -> float:
