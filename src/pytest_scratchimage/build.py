@@ -148,12 +148,18 @@ def build_binary(settings: Settings, cache: Path, progress: Progress, rebuild: b
     """The static binary for ``settings``: from the cache, or built once even by many processes."""
     key = cache_key(settings)
     final = cache.resolve() / key
-    final.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(final.with_suffix(".lock"))):
-        if (final / FACTS).exists() and not rebuild:
-            progress(f"cached build {key} ({final / BINARY})")
-            return _read_build(final, key)
-        return _build(settings, final, progress)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(final.with_suffix(".lock"))):
+            if (final / FACTS).exists() and not rebuild:
+                progress(f"cached build {key} ({final / BINARY})")
+                return _read_build(final, key)
+            return _build(settings, final, progress)
+    except OSError as error:  # a full, read-only or missing cache folder, met by our own writes
+        raise ScratchImageError(
+            f"build: {error.strerror} writing {error.filename or final}; free space there or point "
+            "scratch_image_cache_dir elsewhere"
+        ) from None
 
 
 def _build(settings: Settings, final: Path, progress: Progress) -> Build:

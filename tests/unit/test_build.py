@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_scratchimage.build import cache_key, freeze_spec, source_files
+from pytest_scratchimage.build import build_binary, cache_key, freeze_spec, source_files
+from pytest_scratchimage.errors import ScratchImageError
 from pytest_scratchimage.settings import AppSpec, Settings
 
 
@@ -137,3 +138,11 @@ def test_cache_key_changes_with_an_extra_file(settings: Settings, tmp_path: Path
     before = cache_key(with_extra)
     extra.write_text("a = 2\n")
     assert cache_key(with_extra) != before
+
+
+def test_a_cache_folder_that_cannot_be_written_is_a_clear_error(settings: Settings, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(
+        ScratchImageError, match=r"build: .* writing .*a-file.*; free space there or point scratch_image_cache_dir"
+    ):
+        build_binary(settings, tmp_path / "a-file" / "cache", lambda message: None)
