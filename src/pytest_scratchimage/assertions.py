@@ -8,15 +8,11 @@ from .run import ScratchContainer
 from .sizes import parse_size
 
 
-def measure(image: ScratchImage, metric: str) -> int:
-    return image.size if metric == "size" else image.compressed_size()
-
-
 def assert_size_within(image: ScratchImage, budget: str | int, metric: str = "size") -> None:
     """The image's ``metric`` (``size``, the engine's ``Size``; or ``compressed``) is at most ``budget``."""
     __tracebackhide__ = True
     limit = Budget(parse_size(budget) if isinstance(budget, str) else budget, metric)
-    breach = limit.breach(measure(image, metric), image.breakdown())
+    breach = limit.breach(image.measure(metric), image.breakdown())
     if breach:
         raise AssertionError(f"{breach}: {image.tag}")
 

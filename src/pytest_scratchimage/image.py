@@ -85,6 +85,7 @@ class ScratchImage:
     client: docker.DockerClient = field(repr=False)
     contributors: list[Contributor] = field(default_factory=list, repr=False)
     _layers: list[bytes] | None = field(default=None, repr=False)
+    _compressed: int | None = field(default=None, repr=False)
 
     def layers(self) -> list[bytes]:
         """The image's layer tars, exported once from the engine."""
@@ -97,8 +98,14 @@ class ScratchImage:
         return merge_layers(io.BytesIO(layer) for layer in self.layers())
 
     def compressed_size(self) -> int:
-        """The gzipped layers' bytes: what a registry stores and a node pulls."""
-        return compressed_size(self.layers())
+        """The gzipped layers' bytes: what a registry stores and a node pulls (computed once)."""
+        if self._compressed is None:
+            self._compressed = compressed_size(self.layers())
+        return self._compressed
+
+    def measure(self, metric: str) -> int:
+        """The bytes a budget of ``metric`` (``size`` or ``compressed``) limits."""
+        return self.size if metric == "size" else self.compressed_size()
 
     def breakdown(self) -> list[Contributor]:
         """What the bytes are, largest first: packages, stdlib modules, libraries, loaders (estimates)."""

@@ -230,7 +230,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     image, container = funcargs.get("scratch_image"), funcargs.get("scratch_container")
     breaches = []
     if limits.size is not None and isinstance(image, ScratchImage):
-        measured = image.size if limits.size.metric == "size" else image.compressed_size()
+        measured = image.measure(limits.size.metric)
         breach, warning = limits.size.breach(measured, image.breakdown()), limits.size.warning(measured)
         breaches += [f"size_budget: {breach}"] if breach else []
         if warning:

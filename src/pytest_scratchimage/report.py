@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from .breakdown import Contributor
-from .budget import Budget
+from .budget import TOP, Budget
 from .sizes import format_size
-
-TOP = 5
 
 
 @dataclass

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from docker.models.containers import Container
 
 LOOPBACK = "127.0.0.1"
-LOG_TAIL = 40
 
 
 @dataclass(frozen=True)
