@@ -1,10 +1,11 @@
 """What the image's bytes are: read from StaticX's archive and PyInstaller's archives inside the binary.
 
-The binary is StaticX's loader followed by one xz-compressed tar of the frozen program and the
-libraries it needs (glibc among them). Inside the program, PyInstaller's archive lists every entry,
-and its PYZ every Python module. xz compresses the whole at once, so no entry has a compressed size
-of its own: each group of entries is compressed alone to weigh it, and the weights share out the
-archive's real compressed size. Bytes are therefore estimates; they add up to the binary's size.
+The binary is StaticX's loader followed by one tar (xz-compressed unless the build says otherwise)
+of the frozen program and the libraries it needs (glibc among them). Inside the program, PyInstaller's
+archive lists every entry, and its PYZ every Python module. xz compresses the whole at once, so no entry
+has a compressed size of its own: each group of entries is compressed alone to weigh it, and the weights
+share out the archive's real compressed size. Bytes are therefore estimates; they add up to the binary's
+size. A stored tar needs no estimate: each group weighs what it stores.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STATICX_SECTION = ".staticx.archive"
+XZ_MAGIC = b"\xfd7zXZ\x00"
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,8 @@ def breakdown(binary: Path, frozen: Path) -> list[Contributor]:
     """Contributors to ``binary`` (StaticX output of ``frozen``), largest first."""
     payload = staticx_archive(binary)
     groups: dict[tuple[str, str], list[bytes]] = defaultdict(list)
-    with tarfile.open(fileobj=io.BytesIO(lzma.decompress(payload)), mode="r:") as tar:
+    xz = payload.startswith(XZ_MAGIC)
+    with tarfile.open(fileobj=io.BytesIO(lzma.decompress(payload) if xz else payload), mode="r:") as tar:
         for member in tar:
             stream = tar.extractfile(member) if member.isfile() else None
             if stream is None or member.name.endswith(frozen.name):
@@ -102,7 +105,8 @@ def breakdown(binary: Path, frozen: Path) -> list[Contributor]:
     for group, chunk in frozen_groups(frozen):
         groups[group].append(chunk)
     # zlib weighs ten times faster than xz, and only the ratios between groups are used
-    weights = {group: len(zlib.compress(b"".join(chunks), 6)) for group, chunks in groups.items()}
+    weigh = (lambda data: len(zlib.compress(data, 6))) if xz else len
+    weights = {group: weigh(b"".join(chunks)) for group, chunks in groups.items()}
     scale = len(payload) / sum(weights.values())
     contributors = [Contributor(kind, name, round(w * scale)) for (kind, name), w in weights.items()]
     contributors.append(Contributor("loader", "StaticX loader", binary.stat().st_size - len(payload)))

@@ -29,7 +29,7 @@ from .errors import ScratchImageError
 from .freeze import FreezeSpec, freeze
 from .launcher import Launcher
 from .settings import Settings
-from .staticize import staticize
+from .staticize import XZ, staticize
 
 BINARY = "app"
 FACTS = "build.json"  # written last: its presence marks a complete build
@@ -181,7 +181,7 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
     stage("check", lambda: check_importable(settings))
     launcher.write_text(launcher_of(settings).render())
     frozen = stage("freeze", lambda: freeze(freeze_spec(settings, launcher), workdir))
-    binary = stage("staticize", lambda: staticize(frozen, workdir / BINARY))
+    binary = stage("staticize", lambda: staticize(frozen, workdir / BINARY, XZ[settings.compression]))
     contributors = stage("breakdown", lambda: breakdown(binary, frozen))
     facts = {"seconds": seconds, "contributors": [dataclasses.asdict(c) for c in contributors]}
     (workdir / FACTS).write_text(json.dumps(facts, indent=1))

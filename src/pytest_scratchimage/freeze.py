@@ -49,8 +49,9 @@ exe = EXE(pyz, a.scripts, a.binaries, a.datas, [], name={name!r}, strip=True, up
 
 
 # "xz": PyInstaller stores its entries raw and StaticX's xz compresses the whole, the smallest image;
-# "zlib": PyInstaller compresses each entry, xz finds little left: a bigger image that starts sooner.
-ZLIB_LEVELS = {"xz": "0", "zlib": "6"}
+# "zlib": PyInstaller compresses each entry, xz finds little left: a bigger image that starts sooner;
+# "zlib-only": the same entries, and StaticX stores its archive as it is: bigger still, the soonest start.
+ZLIB_LEVELS = {"xz": "0", "zlib": "6", "zlib-only": "9"}
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
     ("copy_metadata", "distributions whose metadata is copied, one a line", "linelist", []),
     ("trim", "opt-in levers that leave parts of Python out, one a line: tls, codecs, compression", "linelist", []),
     ("exclude_files", "patterns of collected files to leave out, e.g. falcon/cyutil/* or *.po", "linelist", []),
-    ("compression", "xz: smallest image (default); zlib: bigger, starts sooner", "string", ""),
+    ("compression", "xz: smallest image (default); zlib: starts sooner; zlib-only: biggest, soonest", "string", ""),
     ("extra_files", "files for the app, SOURCE:DEST_FOLDER, one a line (relative to the rootdir)", "linelist", []),
     ("env", "environment of the container, NAME=value, one a line", "linelist", []),
     ("hardened", "read-only root, tmpfs /tmp, no capabilities, no new privileges (default: true)", "bool", True),

@@ -18,7 +18,7 @@ _DOTTED = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
 _APP = re.compile(rf"(?P<module>{_DOTTED}):(?P<attribute>[A-Za-z_]\w*)(?P<call>\(\))?")
 
 
-COMPRESSIONS = ("xz", "zlib")  # see freeze.ZLIB_LEVELS
+COMPRESSIONS = ("xz", "zlib", "zlib-only")  # see freeze.ZLIB_LEVELS and staticize.XZ
 
 
 class SettingsError(ValueError):
@@ -164,7 +164,7 @@ def parse_trim(name: str) -> str:
 
 def parse_compression(text: str) -> str:
     if text.strip() not in COMPRESSIONS:
-        raise SettingsError("scratch_image_compression", text, " or ".join(COMPRESSIONS))
+        raise SettingsError("scratch_image_compression", text, f"one of {', '.join(COMPRESSIONS)}")
     return text.strip()
 
 

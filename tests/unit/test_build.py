@@ -110,6 +110,8 @@ def test_cache_key_ignores_files_outside_the_sources(settings: Settings, app_fol
         {"workers": 3},
         {"app": AppSpec("myapp.wsgi", "app", call=True)},
         {"app": AppSpec("myapp.wsgi", "application")},
+        {"compression": "zlib"},
+        {"compression": "zlib-only"},
     ],
     ids=lambda change: next(iter(change)),
 )

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from pytest_scratchimage.freeze import FreezeSpec
+from pytest_scratchimage.freeze import ZLIB_LEVELS, FreezeSpec
 from pytest_scratchimage.launcher import GUNICORN_HIDDEN_IMPORTS
+from pytest_scratchimage.settings import COMPRESSIONS
+from pytest_scratchimage.staticize import XZ
 
 
 @pytest.fixture
@@ -88,3 +90,9 @@ def test_paths_with_quotes_stay_valid_python(tmp_path: Path) -> None:
     source = spec.render(odd)
     compile(source, "app.spec", "exec")
     assert _call_keywords(source, "Analysis")["pathex"] == [str(odd)]
+
+
+def test_every_compression_tells_pyinstaller_and_staticx_what_to_do() -> None:
+    assert set(ZLIB_LEVELS) == set(XZ) == set(COMPRESSIONS)
+    assert (ZLIB_LEVELS["xz"], XZ["xz"]) == ("0", True)  # raw entries: xz packs the whole
+    assert (ZLIB_LEVELS["zlib-only"], XZ["zlib-only"]) == ("9", False)  # zlib alone: once, and hard

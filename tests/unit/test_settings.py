@@ -212,7 +212,7 @@ def test_trims_compression_and_excluded_files_are_read_and_checked(tmp_path: Pat
     assert (settings.trim, settings.compression, settings.exclude_files) == (("tls", "codecs"), "zlib", ("*.po",))
     with pytest.raises(SettingsError, match="scratch_image_trim = 'openssl': expected names of trims, one a line"):
         resolve({"app": "a:b", "trim": ["openssl"]}, tmp_path)
-    with pytest.raises(SettingsError, match="scratch_image_compression = 'gzip': expected xz or zlib"):
+    with pytest.raises(SettingsError, match="scratch_image_compression = 'gzip': expected one of xz, zlib, zlib-only"):
         resolve({"app": "a:b", "compression": "gzip"}, tmp_path)
 
 
