@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import platform
@@ -29,7 +30,7 @@ import requests
 
 from pytest_scratchimage.run import LOOPBACK, RunSpec, remove, wait_until_ready
 from pytest_scratchimage.session import ScratchSession, connect
-from pytest_scratchimage.settings import Settings, resolve
+from pytest_scratchimage.settings import COMPRESSIONS, Settings, resolve
 from pytest_scratchimage.sizes import format_size
 
 # As pyproject.toml's [tool.pytest.ini_options] sets them: the binary's cache key must match the pytest session's.
@@ -64,6 +65,15 @@ class Throughput:
 
 
 @dataclass
+class Tradeoff:
+    """Size against start time: the fixture app built with one ``scratch_image_compression``."""
+
+    compression: str
+    size: int
+    cold_start_seconds: list[float]
+
+
+@dataclass
 class Results:
     machine: Machine
     image_tag: str = ""
@@ -76,6 +86,7 @@ class Results:
     cold_start_seconds: list[float] = field(default_factory=list)  # docker run → first 200 on BENCH_PATH
     memory_bytes: int | None = None
     throughput: list[Throughput] = field(default_factory=list)
+    tradeoffs: list[Tradeoff] = field(default_factory=list)  # every compression, the default's included
     wrk: str = ""  # the load generator's command line, for the record
 
 
@@ -294,11 +305,27 @@ def measure_containers(results: Results, settings: Settings, runs: int, duration
         session.close()
 
 
+def measure_tradeoffs(results: Results, settings: Settings, runs: int) -> None:
+    """Each compression's image size and cold starts: one build each (the default's is cached by now)."""
+    for compression in COMPRESSIONS:
+        variant = dataclasses.replace(settings, compression=compression)
+        session = ScratchSession(variant, CACHE, functools.partial(log_as, compression))
+        try:
+            size = session.image().size
+            results.tradeoffs.append(Tradeoff(compression, size, measure_cold_starts(session, runs)))
+        finally:
+            session.close()
+
+
 # --- output -------------------------------------------------------------------------------------------
 
 
 def log(message: str) -> None:
     print(f"benchmark: {message}", file=sys.stderr, flush=True)
+
+
+def log_as(what: str, message: str) -> None:
+    log(f"{what}: {message}")
 
 
 def median_of(values: list[float], unit: str = "s") -> str:
@@ -313,6 +340,11 @@ def throughput_row(row: Throughput) -> tuple[str, str]:
         return f"req/s {row.target}", f"skipped: {row.skipped}"
     errors = f" ({'; '.join(row.errors)})" if row.errors else ""
     return f"req/s {row.target}", f"{row.requests_per_second:,.0f}{errors}"
+
+
+def tradeoff_row(row: Tradeoff) -> tuple[str, str]:
+    start = median_of(row.cold_start_seconds)
+    return f"compression = {row.compression}", f"{format_size(row.size)}, cold start {start}"
 
 
 def table_rows(results: Results) -> list[tuple[str, str]]:
@@ -332,6 +364,7 @@ def table_rows(results: Results) -> list[tuple[str, str]]:
         ("cold start", median_of(results.cold_start_seconds) + f", docker run → first 200 on {BENCH_PATH}"),
         ("memory", f"{memory} after 20 requests (page cache excluded)"),
         *(throughput_row(row) for row in results.throughput),
+        *(tradeoff_row(row) for row in results.tradeoffs),
         ("load", results.wrk),
     ]
 
@@ -374,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="scratchimage-bench-") as workdir:
         measure_builds(results, Path(workdir))
     measure_containers(results, settings, args.runs, args.duration)
+    measure_tradeoffs(results, settings, args.runs)
     print_table(results)
     write_json(results, args.json)
     return 0

@@ -366,7 +366,7 @@ def scratch_container(
     _scratch_session: ScratchSession,
     record_testsuite_property: Callable[[str, object], None],
 ) -> ScratchContainer:
-    """The image running as shipped, hardened, ready: ``.url`` is ``http://127.0.0.1:<port>``."""
+    """The image running as shipped, hardened, ready: ``.url`` is ``http://127.0.0.1:<port>`` (see engine_address)."""
     container = _or_fail(_scratch_session.container)
     state = pytestconfig.stash[STATE]
     if state.report is not None:

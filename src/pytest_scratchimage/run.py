@@ -23,7 +23,10 @@ LOOPBACK = "127.0.0.1"
 
 @dataclass(frozen=True)
 class RunSpec:
-    """How the container runs. ``hardened`` adds the read-only root, no capabilities, no new privileges."""
+    """How the container runs. ``hardened`` adds the read-only root, no capabilities, no new privileges.
+
+    The port is published on ``address`` alone: loopback for an engine on this machine.
+    """
 
     image: str
     user: int
@@ -31,13 +34,14 @@ class RunSpec:
     hardened: bool = True
     environment: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
+    address: str = LOOPBACK
 
     def options(self) -> dict[str, object]:
-        """Keyword arguments for ``containers.run``; the port is published on loopback only."""
+        """Keyword arguments for ``containers.run``."""
         options: dict[str, object] = {
             "detach": True,
             "user": str(self.user),
-            "ports": {f"{self.port}/tcp": (LOOPBACK, None)},
+            "ports": {f"{self.port}/tcp": (self.address, None)},
             "environment": dict(self.environment),
             "labels": dict(self.labels),
         }
@@ -61,13 +65,13 @@ def start(client: docker.DockerClient, spec: RunSpec) -> Container:
         raise ScratchImageError(f"run: the engine could not start {spec.image}: {error.explanation}") from None
 
 
-def published_url(container: Container, port: int) -> str:
-    """``http://127.0.0.1:<host port>`` of the container's port, refusing any other binding."""
+def published_url(container: Container, port: int, address: str = LOOPBACK) -> str:
+    """``http://<address>:<host port>`` of the container's port, refusing any other binding."""
     check_running(container, f"its port {port} was published")
     bindings = container.ports.get(f"{port}/tcp") or []
-    if not bindings or any(b["HostIp"] != LOOPBACK for b in bindings):
-        raise ScratchImageError(f"run: port {port} is not published on {LOOPBACK} alone: {bindings}")
-    return f"http://{LOOPBACK}:{bindings[0]['HostPort']}"
+    if not bindings or any(b["HostIp"] != address for b in bindings):
+        raise ScratchImageError(f"run: port {port} is not published on {address} alone: {bindings}")
+    return f"http://{address}:{bindings[0]['HostPort']}"
 
 
 def logs(container: Container) -> str:
@@ -119,7 +123,7 @@ class ScratchContainer:
     """The running container: what the ``scratch_container`` fixture gives tests."""
 
     id: str
-    url: str  # http://127.0.0.1:<ephemeral host port>
+    url: str  # http://127.0.0.1:<ephemeral host port>, or the address of an engine reached over TCP
     port: int
     startup_seconds: float  # from docker run to the first HTTP answer
     health_path: str

@@ -6,6 +6,7 @@ import contextlib
 import importlib.metadata
 import os
 import re
+import socket
 import sys
 import time
 import uuid
@@ -18,34 +19,52 @@ from .build import Build, Progress, build_binary
 from .cleanup import KEEP, LABEL_PREFIX, OWNER, SESSION, Owner, reap
 from .errors import ScratchImageError
 from .image import ImageSpec, ScratchImage, build_image
-from .run import RunSpec, ScratchContainer, check_running, published_url, remove, start, wait_until_ready
+from .run import (
+    LOOPBACK,
+    RunSpec,
+    ScratchContainer,
+    check_running,
+    published_url,
+    remove,
+    start,
+    wait_until_ready,
+)
 from .settings import Settings
 
 if TYPE_CHECKING:
     import docker
 
 
-def remote_engine(docker_host: str) -> str | None:
-    """The host of an engine that is not on this machine, from a DOCKER_HOST value, else None."""
+def engine_address(docker_host: str) -> str:
+    """Where the engine named by a DOCKER_HOST value publishes the app's port, and so where probes go.
+
+    An engine behind a socket on this machine (Docker's, Podman's) publishes on 127.0.0.1. An engine
+    reached over TCP publishes on the IPv4 address its host name has here, the one this machine reaches
+    it at: not on 0.0.0.0, and not on its own 127.0.0.1, which no probe from here could reach.
+    """
     url = urlsplit(docker_host)
     if url.scheme in {"", "unix", "npipe", "fd"}:
-        return None
-    host = url.hostname or ""
-    local = host == "localhost" or host == "::1" or host.startswith("127.")
-    return None if local else host
+        return LOOPBACK
+    if url.scheme not in {"tcp", "http", "https"}:
+        raise ScratchImageError(
+            f"engine: DOCKER_HOST = {docker_host!r}: a {url.scheme}:// engine's published ports cannot be probed "
+            "from here (the connection carries the API alone); use tcp:// with TLS to that host, or run the "
+            "tests on it"
+        )
+    host = url.hostname or LOOPBACK
+    try:
+        return str(socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_STREAM)[0][4][0])
+    except OSError as error:
+        raise ScratchImageError(
+            f"engine: DOCKER_HOST = {docker_host!r}: {host} has no IPv4 address here ({error}); the app's port "
+            "is published on that address and probed there: name the engine's host by an address this "
+            "machine reaches"
+        ) from None
 
 
 def connect() -> docker.DockerClient:
     """The engine named by the environment (DOCKER_HOST, else the local socket), checked with a ping."""
     import docker
-
-    remote = remote_engine(os.environ.get("DOCKER_HOST", ""))
-    if remote:
-        raise ScratchImageError(
-            f"engine: DOCKER_HOST names another host ({remote}); the plugin publishes ports on the engine's "
-            "127.0.0.1 only and probes them from here, so the engine must run on this machine: run the tests "
-            f"on {remote}, or point DOCKER_HOST at a local engine (unix socket, Podman's included)"
-        )
 
     try:
         client = docker.from_env()
@@ -75,6 +94,7 @@ class ScratchSession:
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     build: Build | None = None
     image_seconds: float = 0.0
+    address: str = LOOPBACK  # where the engine publishes the app's port: see engine_address
     _client: docker.DockerClient | None = None
     _image: ScratchImage | None = None
     containers: list[ScratchContainer] = field(default_factory=list)  # every one started, to remove
@@ -86,6 +106,7 @@ class ScratchSession:
 
     def client(self) -> docker.DockerClient:
         if self._client is None:
+            self.address = engine_address(os.environ.get("DOCKER_HOST", ""))
             self._client = connect()
             for removed in reap(self._client):
                 self.progress(f"removed {removed}, left by a session that died")
@@ -134,11 +155,14 @@ class ScratchSession:
         """Another container of the image, ready; ``environment`` adds to ``scratch_image_env``."""
         image = self.image()
         environment = dict(self.settings.env) | (environment or {})
-        spec = RunSpec(image.tag, image.user, image.port, self.settings.hardened, environment, self.labels())
+        client = self.client()
+        spec = RunSpec(
+            image.tag, image.user, image.port, self.settings.hardened, environment, self.labels(), self.address
+        )
         started = time.monotonic()
-        container = start(self.client(), spec)
+        container = start(client, spec)
         try:
-            url = published_url(container, image.port)
+            url = published_url(container, image.port, self.address)
             wait_until_ready(container, url + self.settings.health_path, self.settings.ready_timeout)
             seconds = time.monotonic() - started  # from docker run, as a user would time it
         except BaseException:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from pytest_scratchimage.session import remote_engine
 from pytest_scratchimage.settings import (
     AppSpec,
     Settings,
@@ -225,19 +224,3 @@ def test_worker_class_and_extra_files_are_read_and_checked(tmp_path: Path) -> No
         resolve({"app": "a:b", "worker_class": "fast"}, tmp_path)
     with pytest.raises(SettingsError, match=r"scratch_image_extra_files = 'missing\.toml:etc': expected SOURCE:DEST"):
         resolve({"app": "a:b", "extra_files": ["missing.toml:etc"]}, tmp_path)
-
-
-@pytest.mark.parametrize(
-    ("docker_host", "remote"),
-    [
-        ("", None),
-        ("unix:///var/run/docker.sock", None),
-        ("unix:///run/user/1000/podman/podman.sock", None),
-        ("tcp://127.0.0.1:2375", None),
-        ("tcp://localhost:2376", None),
-        ("tcp://10.1.2.3:2375", "10.1.2.3"),
-        ("ssh://deploy@build-host", "build-host"),
-    ],
-)
-def test_remote_engines_are_told_apart_from_local_ones(docker_host: str, remote: str | None) -> None:
-    assert remote_engine(docker_host) == remote
