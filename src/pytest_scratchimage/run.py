@@ -57,12 +57,26 @@ class RunSpec:
 
 
 def start(client: docker.DockerClient, spec: RunSpec) -> Container:
+    """Create and start the container (nothing is pulled); one that the engine cannot start is removed."""
     import docker.errors
 
     try:
-        return client.containers.run(spec.image, **spec.options())
+        container = client.containers.create(spec.image, **spec.options())
     except docker.errors.APIError as error:
-        raise ScratchImageError(f"run: the engine could not start {spec.image}: {error.explanation}") from None
+        reason = error.explanation
+        raise ScratchImageError(f"run: the engine could not create a container of {spec.image}: {reason}") from None
+    try:
+        container.start()
+    except docker.errors.APIError as error:
+        remove(container)
+        reason = str(error.explanation)
+        if "cannot assign requested address" in reason:
+            reason += (
+                f"; {spec.address} is not an address of the engine's host (is it reached through NAT?): point "
+                "DOCKER_HOST at an address the host has"
+            )
+        raise ScratchImageError(f"run: the engine could not start {spec.image}: {reason}") from None
+    return container
 
 
 def published_url(container: Container, port: int, address: str = LOOPBACK) -> str:

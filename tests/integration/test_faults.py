@@ -1,15 +1,19 @@
-"""Faults, tested: a killed container, a slow start, a graceful stop, a full disk, a missing import."""
+"""Faults, tested: a killed container, a slow start, a graceful stop, a full disk, an unstartable image."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
+import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
+import docker
 import pytest
 
-from pytest_scratchimage import ScratchContainer, ScratchImage, assert_stops_gracefully
+from pytest_scratchimage import ScratchContainer, ScratchImage, ScratchImageError, assert_stops_gracefully
+from pytest_scratchimage.run import RunSpec, start
 
 pytestmark = pytest.mark.integration
 
@@ -91,3 +95,21 @@ def test_a_full_build_folder_gives_a_clear_error_and_tags_nothing(
         assert "Traceback" not in result.stdout.str()
     finally:
         subprocess.run(["umount", str(small)], check=True)
+
+
+def test_a_container_the_engine_cannot_start_is_removed_and_the_reason_told(
+    engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    labels = {"pytest-scratchimage.test": tmp_path.name}
+    label = f"pytest-scratchimage.test={tmp_path.name}"
+    empty = io.BytesIO()
+    tarfile.open(fileobj=empty, mode="w").close()
+    repository, version = "pytest-scratchimage/unstartable", tmp_path.name.lower()
+    changes = ['ENTRYPOINT ["/missing"]', f"LABEL {label}"]
+    engine.api.import_image_from_data(empty.getvalue(), repository=repository, tag=version, changes=changes)
+    try:
+        with pytest.raises(ScratchImageError, match=r'^run: the engine could not start .*exec: "/missing"'):
+            start(engine, RunSpec(f"{repository}:{version}", 65535, 8000, labels=labels))
+        assert not engine.containers.list(all=True, filters={"label": label})
+    finally:
+        engine.images.remove(f"{repository}:{version}")
