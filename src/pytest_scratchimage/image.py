@@ -64,9 +64,9 @@ def build_image(client: docker.DockerClient, spec: ImageSpec, tag: str) -> str:
     """
     import docker.errors
 
-    repository, _, version = tag.rpartition(":")
     try:
-        client.api.import_image_from_data(spec.rootfs(), repository=repository, tag=version, changes=spec.changes())
+        # The whole reference as the repository: Podman ignores a separate tag (and would name it :latest).
+        client.api.import_image_from_data(spec.rootfs(), repository=tag, changes=spec.changes())
         return str(client.images.get(tag).id)
     except docker.errors.APIError as error:
         raise ScratchImageError(f"image: the engine refused the image {tag}: {error.explanation}") from None

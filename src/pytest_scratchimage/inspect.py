@@ -14,7 +14,7 @@ import stat
 import tarfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -110,10 +110,28 @@ def image_layers(image: Image) -> list[bytes]:
 
 
 def process_users(container: Container) -> dict[int, int]:
-    """PID → numeric UID of every process in the container, from the engine's ``top``."""
-    top = container.top(ps_args="-o pid,uid,args")
-    pid, uid = top["Titles"].index("PID"), top["Titles"].index("UID")
+    """PID → numeric UID of every process in the container, from the engine's ``top``.
+
+    Docker runs ps(1) on its host. Podman runs it inside the container, where a scratch image has none:
+    its Docker-compatible ``top`` then answers with an empty body, and its own reads /proc instead.
+    """
+    try:
+        top = container.top(ps_args="-o pid,uid,args")
+        column = "UID"
+    except ValueError:  # the empty body: Podman
+        top = libpod_top(container, "pid,user,args")
+        column = "USER"  # the number: a scratch image has no /etc/passwd to name it
+    pid, uid = top["Titles"].index("PID"), top["Titles"].index(column)
     return {int(row[pid]): int(row[uid]) for row in top["Processes"]}
+
+
+def libpod_top(container: Container, descriptors: str) -> dict[str, Any]:
+    """Podman's own ``top`` (its libpod API), which reads the processes' /proc without running ps."""
+    api = container.client.api
+    url = f"{api.base_url}/v{api.api_version}/libpod/containers/{container.id}/top"
+    response = api.get(url, params={"ps_args": descriptors})
+    response.raise_for_status()
+    return dict(response.json())
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -162,7 +163,7 @@ class ScratchContainer:
     def stop(self, timeout: float = 10.0) -> tuple[float, int]:
         """``docker stop``: SIGTERM, then SIGKILL after ``timeout``. Returns (seconds, exit code)."""
         started = time.monotonic()
-        self.container.stop(timeout=timeout)
+        self.container.stop(timeout=math.ceil(timeout))  # the engines take whole seconds
         seconds = time.monotonic() - started
         self.container.reload()
         return seconds, int(self.container.attrs["State"]["ExitCode"])

@@ -53,7 +53,7 @@ def test_docker_stop_reaches_gunicorn(
     scratch_start_container: Callable[..., ScratchContainer], request: pytest.FixtureRequest
 ) -> None:
     container = scratch_start_container()
-    assert_stops_gracefully(container, within=5)
+    assert_stops_gracefully(container, within=2.5)
     assert "Shutting down: Master" in container.logs()
     # the session's own container is another one, unharmed, even when requested after this one
     default: ScratchContainer = request.getfixturevalue("scratch_container")
