@@ -47,7 +47,7 @@ def engine_address(docker_host: str) -> str:
         return LOOPBACK
     if url.scheme not in {"tcp", "http", "https"}:
         raise ScratchImageError(
-            f"engine: DOCKER_HOST = {docker_host!r}: a {url.scheme}:// engine's published ports cannot be probed "
+            f"engine: DOCKER_HOST = {docker_host!r}: over {url.scheme}:// the app's published port cannot be probed "
             "from here (the connection carries the API alone); use tcp:// with TLS to that host, or run the "
             "tests on it"
         )

@@ -151,11 +151,11 @@ def test_no_reachable_engine_fails_and_never_skips(pytester: pytest.Pytester, mo
     result.stdout.fnmatch_lines(["*engine: no Docker engine answers at tcp://127.0.0.1:9*"])
 
 
-def test_an_engine_on_another_host_fails_at_once_saying_why(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DOCKER_HOST", "tcp://192.0.2.10:2375")  # TEST-NET-1: never contacted
+def test_an_ssh_engine_fails_at_once_saying_why(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "ssh://deploy@build-host")  # refused before any connection
     pytester.makepyfile(USES_IMAGE)
     result = pytester.runpytest("--scratch-image", "-o", "scratch_image_app=random_api:app")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*engine: DOCKER_HOST names another host (192.0.2.10)*run the tests on 192.0.2.10*"])
+    result.stdout.fnmatch_lines(
+        ["*engine: DOCKER_HOST = 'ssh://deploy@build-host': over ssh:// the app's published port cannot be probed*"]
+    )

@@ -28,7 +28,7 @@ def test_the_engine_publishes_where_docker_host_reaches_it(docker_host: str, add
 
 
 def test_an_ssh_engine_is_refused_with_the_way_out() -> None:
-    with pytest.raises(ScratchImageError, match=r"ssh:// engine's published ports cannot be probed from here"):
+    with pytest.raises(ScratchImageError, match=r"over ssh:// the app's published port cannot be probed from here"):
         engine_address("ssh://deploy@build-host")
 
 
