@@ -33,8 +33,11 @@ from pytest_scratchimage.session import ScratchSession, connect
 from pytest_scratchimage.settings import COMPRESSIONS, Settings, resolve
 from pytest_scratchimage.sizes import format_size
 
-# As pyproject.toml's [tool.pytest.ini_options] sets them: the binary's cache key must match the pytest session's.
-INI = {"app": "random_api:app", "app_path": ["fixtures/app"]}
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pytest's own dependency before Python 3.11
+    import tomli as tomllib
+
 CACHE = Path(".pytest_cache/d/scratchimage")  # what pytest uses, so the cold build's binary is reused
 PROBE_TEST = "tests/integration/test_fixture_app.py"
 PROBE_FILTER = "test_number_is_within_its_limits"
@@ -156,9 +159,16 @@ def measure_builds(results: Results, workdir: Path) -> None:
 # --- the app's settings and the plugin's session ------------------------------------------------------
 
 
+def project_ini(root: Path) -> dict[str, Any]:
+    """The ``scratch_image_*`` settings of pyproject.toml, keyed without the prefix as ``resolve`` takes them."""
+    options = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    return {key.removeprefix("scratch_image_"): value for key, value in options.items() if key.startswith("scratch_")}
+
+
 def bench_settings(root: Path) -> Settings:
-    """The project's settings as pytest resolves them, probing BENCH_PATH instead of the health path."""
-    return dataclasses.replace(resolve(INI, root), health_path=BENCH_PATH)
+    """The project's settings as pytest resolves them (so the binary is the pytest session's, from the cache),
+    probing BENCH_PATH instead of the health path."""
+    return dataclasses.replace(resolve(project_ini(root), root), health_path=BENCH_PATH)
 
 
 def measure_cold_starts(session: ScratchSession, runs: int) -> list[float]:
