@@ -176,9 +176,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         return None
     s = state.settings
     mode = "on" if state.enabled else f"off (pass {FLAG})"
+    trim = ",".join(s.trim) or "none"
     return (
         f"scratch-image: {mode}, app={s.app}, budget={s.budget:,} B ({s.budget_metric}), user={s.user}, "
-        f"port={s.port}, workers={s.workers}, hardened={s.hardened}"
+        f"port={s.port}, workers={s.workers}, hardened={s.hardened}, compression={s.compression}, trim={trim}"
     )
 
 

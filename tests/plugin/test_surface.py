@@ -26,11 +26,14 @@ def test_without_any_configuration_the_plugin_stays_out_of_the_way(pytester: pyt
 
 def test_header_states_the_effective_settings(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_plain(): pass")
-    result = pytester.runpytest("-o", "scratch_image_app=random_api:app", "-o", "scratch_image_budget=6MB")
+    result = pytester.runpytest(
+        "-o", "scratch_image_app=random_api:app", "-o", "scratch_image_budget=6MB",
+        "-o", "scratch_image_compression=zlib-only", "-o", "scratch_image_trim=tls",
+    )  # fmt: skip
     result.stdout.fnmatch_lines(
         [
             "scratch-image: off (pass --scratch-image), app=random_api:app, budget=6,000,000 B (size), "
-            "user=65535, port=8000*"
+            "user=65535, port=8000, workers=2, hardened=True, compression=zlib-only, trim=tls"
         ]
     )
 
