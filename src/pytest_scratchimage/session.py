@@ -94,7 +94,7 @@ class ScratchSession:
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     build: Build | None = None
     image_seconds: float = 0.0
-    address: str = LOOPBACK  # where the engine publishes the app's port: see engine_address
+    address: str = field(default=LOOPBACK, init=False)  # where the engine publishes the port: engine_address
     _client: docker.DockerClient | None = None
     _image: ScratchImage | None = None
     containers: list[ScratchContainer] = field(default_factory=list)  # every one started, to remove
