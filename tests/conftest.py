@@ -7,7 +7,7 @@ import docker
 import pytest
 
 from pytest_scratchimage import ScratchImage
-from pytest_scratchimage.plugin import cache_dir
+from pytest_scratchimage.plugin import STATE, binary_cache
 
 pytest_plugins = ["pytester"]
 
@@ -15,13 +15,15 @@ FIXTURE_APP = Path(__file__).parent.parent / "fixtures" / "app"
 
 
 @pytest.fixture
-def fixture_app_args(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+def fixture_app_args(pytestconfig: pytest.Config) -> list[str]:
     """Inner-session options that select the outer session's fixture app and its binary cache."""
+    settings = pytestconfig.stash[STATE].settings
+    assert settings is not None  # this project's ini names the fixture app
     return [
         "-o", "scratch_image_app=random_api:app",
         "-o", f"scratch_image_app_path={FIXTURE_APP}",
         "-o", "scratch_image_health_path=/health",
-        "-o", f"scratch_image_cache_dir={cache_dir(pytestconfig, tmp_path_factory)}",
+        "-o", f"scratch_image_cache_dir={binary_cache(pytestconfig, settings)[0]}",
     ]  # fmt: skip
 
 

@@ -1,24 +1,40 @@
-"""pytest-scratchimage: build, run and probe the frozen, static, ``FROM scratch`` image of a WSGI app."""
+"""pytest-scratchimage: build, run and probe the frozen, static, ``FROM scratch`` image of a WSGI app.
+
+The names below load on first use: pytest imports this package with the plugin, and a project that does
+not build an image should not pay for the docker SDK and requests.
+"""
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 pytest.register_assert_rewrite("pytest_scratchimage.assertions")
 
-from .assertions import (  # noqa: E402
-    assert_no_shell,
-    assert_runs_as,
-    assert_size_within,
-    assert_stops_gracefully,
-)
-from .errors import ScratchImageError  # noqa: E402
-from .image import ScratchImage  # noqa: E402
-from .inspect import FileEntry  # noqa: E402
-from .run import ScratchContainer  # noqa: E402
-from .session import ScratchSession  # noqa: E402
-from .sizes import format_size, parse_size  # noqa: E402
+if TYPE_CHECKING:
+    from .assertions import assert_no_shell, assert_runs_as, assert_size_within, assert_stops_gracefully
+    from .errors import ScratchImageError
+    from .image import ScratchImage
+    from .inspect import FileEntry
+    from .run import ScratchContainer
+    from .session import ScratchSession
+    from .sizes import format_size, parse_size
 
+_HOMES = {
+    "FileEntry": "inspect",
+    "ScratchContainer": "run",
+    "ScratchImage": "image",
+    "ScratchImageError": "errors",
+    "ScratchSession": "session",
+    "assert_no_shell": "assertions",
+    "assert_runs_as": "assertions",
+    "assert_size_within": "assertions",
+    "assert_stops_gracefully": "assertions",
+    "format_size": "sizes",
+    "parse_size": "sizes",
+}
 __all__ = [
     "FileEntry",
     "ScratchContainer",
@@ -32,3 +48,9 @@ __all__ = [
     "format_size",
     "parse_size",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)

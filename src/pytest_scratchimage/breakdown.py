@@ -18,23 +18,12 @@ import tarfile
 import zlib
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+
+from .sizes import Contributor
 
 STATICX_SECTION = ".staticx.archive"
 XZ_MAGIC = b"\xfd7zXZ\x00"
-
-
-@dataclass(frozen=True)
-class Contributor:
-    kind: str  # "package", "stdlib", "library" (collected by PyInstaller), "staticx" (added by StaticX), "loader"
-    name: str
-    bytes: int
-
-    def __str__(self) -> str:
-        from .sizes import format_size
-
-        return f"{self.name} {format_size(self.bytes)}"
 
 
 def staticx_archive(binary: Path) -> bytes:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .breakdown import Contributor
-from .sizes import format_size
+from .sizes import Contributor, format_size
 
 METRICS = {
     "size": "the engine's image Size",
@@ -39,6 +38,20 @@ class Budget:
         if self.warn is None or measured <= self.warn or measured > self.limit:
             return None
         return over(self.metric, measured, self.warn, "warning level", ())
+
+
+@dataclass(frozen=True)
+class Growth:
+    """How much an image may grow over its baseline: a percentage or a size."""
+
+    percent: float | None = None
+    size: int | None = None
+
+    def allowed(self, baseline: int) -> int:
+        return round(baseline * self.percent / 100) if self.percent is not None else self.size or 0
+
+    def __str__(self) -> str:
+        return f"{self.percent:g}%" if self.percent is not None else format_size(self.size or 0)
 
 
 def over(metric: str, measured: int, limit: int, what: str, contributors: Sequence[Contributor]) -> str:

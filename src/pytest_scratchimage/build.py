@@ -24,11 +24,12 @@ from typing import TypeVar
 from filelock import FileLock
 
 from . import trim
-from .breakdown import Contributor, breakdown
+from .breakdown import breakdown
 from .errors import ScratchImageError
 from .freeze import FreezeSpec, freeze
 from .launcher import Launcher
 from .settings import Settings
+from .sizes import Contributor
 from .staticize import XZ, staticize
 
 BINARY = "app"
@@ -126,15 +127,28 @@ def cache_key(settings: Settings) -> str:
     return digest.hexdigest()[:20]
 
 
-def check_importable(settings: Settings) -> None:
-    """Import the app in a fresh interpreter first: a typo then costs a second, not a failed freeze."""
-    script = (
-        "import importlib, sys\n"
-        f"sys.path[:0] = {[str(p) for p in settings.app_path]!r}\n"
-        f"module = importlib.import_module({settings.app.module!r})\n"
-        f"getattr(module, {settings.app.attribute!r})\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+HOST = Path(__file__).parent / "host"
+
+
+def check_on_host(settings: Settings) -> None:
+    """Before freezing, in a fresh interpreter: the app imports, and every name the settings give exists.
+
+    A typo then costs a second, not a build that fails (or, for a hidden import, ships without it).
+    """
+    request = {
+        "path": [str(p) for p in settings.app_path],
+        "module": settings.app.module,
+        "attribute": settings.app.attribute,
+        "modules": {
+            "scratch_image_hidden_imports": settings.hidden_imports,
+            "scratch_image_excludes": settings.excludes,
+            "scratch_image_collect_data": settings.collect_data,
+        },
+        "distributions": settings.copy_metadata,
+        "worker_class": settings.worker_class,
+    }
+    command = [sys.executable, str(HOST / "check.py")]
+    done = subprocess.run(command, input=json.dumps(request), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         error = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit code {done.returncode}"
         raise ScratchImageError(
@@ -142,6 +156,11 @@ def check_importable(settings: Settings) -> None:
             f"{[str(p) for p in settings.app_path]}: {error}",
             done.stderr,
         )
+    problems = json.loads(done.stdout.splitlines()[0])
+    if problems:
+        setting, name, why = problems[0]
+        every = "\n".join(f"{s} = {n!r}: {w}" for s, n, w in problems)
+        raise ScratchImageError(f"check: {setting} = {name!r}: {why} by {sys.executable}; fix or remove it", every)
 
 
 def build_binary(settings: Settings, cache: Path, progress: Progress, rebuild: bool = False) -> Build:
@@ -178,7 +197,7 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
         return result
 
     launcher = workdir / "launcher.py"
-    stage("check", lambda: check_importable(settings))
+    stage("check", lambda: check_on_host(settings))
     launcher.write_text(launcher_of(settings).render())
     frozen = stage("freeze", lambda: freeze(freeze_spec(settings, launcher), workdir))
     binary = stage("staticize", lambda: staticize(frozen, workdir / BINARY, XZ[settings.compression]))

@@ -7,10 +7,6 @@ and everything it imports; a string given to ``importlib`` would leave the froze
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .settings import AppSpec
 
 # gunicorn resolves these by name at run time, out of PyInstaller's sight.
 GUNICORN_HIDDEN_IMPORTS = ("gunicorn.glogging", "gunicorn.workers.sync")
@@ -51,6 +47,18 @@ class ScratchApplication(BaseApplication):
 if __name__ == "__main__":
     ScratchApplication().run()
 '''
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """A WSGI app named ``module:attribute``, or ``module:factory()`` to call a factory."""
+
+    module: str
+    attribute: str
+    call: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.module}:{self.attribute}{'()' if self.call else ''}"
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .budget import METRICS, Budget
 from .sizes import ACCEPTED, format_size, parse_size
+
+if TYPE_CHECKING:
+    from .image import ScratchImage
+    from .run import ScratchContainer
 
 SIGNATURES = {
     "size_budget": "size_budget(budget, metric='size', warn=None): fail when the scratch image is larger, e.g. '9MB'; "
@@ -25,7 +29,29 @@ class Limits:
     startup: float | None = None
     memory: int | None = None
 
-    def breaches(self, size: int | None, startup: float | None, memory: int | None) -> list[str]:
+    @property
+    def fixtures(self) -> list[str]:
+        """The fixtures a test needs for these limits to be measured."""
+        needs = ["scratch_image"] if self.size is not None else []
+        return needs + (["scratch_container"] if self.startup is not None or self.memory is not None else [])
+
+    def verdict(self, image: ScratchImage | None, container: ScratchContainer | None) -> tuple[list[str], list[str]]:
+        """(breaches, warnings) of the image and container a test used, each a line naming its marker."""
+        breaches: list[str] = []
+        warnings: list[str] = []
+        if self.size is not None and image is not None:
+            measured = image.measure(self.size.metric)
+            breach, warning = self.size.breach(measured, image.breakdown()), self.size.warning(measured)
+            if breach:
+                breaches.append(f"size_budget: {breach}")
+            if warning:
+                warnings.append(f"size_budget: {warning}")
+        if container is not None:
+            memory = container.memory() if self.memory is not None else None
+            breaches += self.breaches(container.startup_seconds, memory)
+        return breaches, warnings
+
+    def breaches(self, startup: float | None, memory: int | None) -> list[str]:
         found = []
         if self.startup is not None and startup is not None and startup > self.startup:
             found.append(

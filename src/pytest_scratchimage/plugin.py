@@ -1,56 +1,36 @@
-"""The pytest wiring: options, ini, markers, fixtures, the gates and the summary. No work happens here."""
+"""The pytest wiring: options, ini, markers, fixtures, the gates and the summary. No work happens here.
+
+Only light modules load with the plugin: the docker SDK, requests and the pipeline load when a session
+first needs its image, so a project that has the plugin installed and does not use it pays nothing.
+"""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import warnings
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from .diagnose import hints
 from .errors import ScratchImageError, tail
-from .http import BaseUrlSession
-from .image import ScratchImage
 from .markers import SIGNATURES, Limits, parse_limits
+from .options import FLAG, FLAGS, OptionError, Options, folder_problem
 from .report import SizeReport, gate
-from .run import ScratchContainer
-from .session import ScratchSession
-from .settings import Settings, SettingsError, resolve, size_budget
+from .settings import SCHEMA, SETTINGS, Settings, SettingsError, as_ini, resolve
 
-FLAG = "--scratch-image"
+if TYPE_CHECKING:
+    from .http import BaseUrlSession
+    from .image import ScratchImage
+    from .run import ScratchContainer
+    from .session import ScratchSession
+
 SKIP_REASON = f"builds and runs the scratch image: pass {FLAG} to run it"
-
-# name, help (stating the default), pytest ini type, default
-INI: tuple[tuple[str, str, str, Any], ...] = (
-    ("app", "the WSGI app to ship, module:callable (or module:factory()); required", "string", ""),
-    ("app_path", "folders the app is imported from (default: the rootdir)", "paths", []),
-    ("budget", "the session's size budget, e.g. 9MB = 9,000,000 bytes (default: 9MB)", "string", ""),
-    ("budget_metric", "what the budget limits: size (the engine's Size) or compressed (default: size)", "string", ""),
-    ("budget_warn", "a size below the budget that warns when exceeded (default: none)", "string", ""),
-    ("max_growth", "growth over --scratch-image-baseline that fails, 5% or 200KB (default: 5%)", "string", ""),
-    ("user", "numeric UID the container runs as (default: 65535)", "string", ""),
-    ("port", "port the app listens on in the container (default: 8000)", "string", ""),
-    ("workers", "gunicorn worker processes (default: 2)", "string", ""),
-    ("worker_class", "gunicorn worker class: sync, gthread, … or a dotted path (default: sync)", "string", ""),
-    ("health_path", "path probed until the app answers (default: /)", "string", ""),
-    ("ready_timeout", "seconds to wait for the first HTTP answer (default: 30)", "string", ""),
-    ("hidden_imports", "extra modules PyInstaller must include, one a line", "linelist", []),
-    ("excludes", "modules PyInstaller must leave out, one a line", "linelist", []),
-    ("collect_data", "packages whose data files are collected, one a line", "linelist", []),
-    ("copy_metadata", "distributions whose metadata is copied, one a line", "linelist", []),
-    ("trim", "opt-in levers that leave parts of Python out, one a line: tls, codecs, compression", "linelist", []),
-    ("exclude_files", "patterns of collected files to leave out, e.g. falcon/cyutil/* or *.po", "linelist", []),
-    ("compression", "xz: smallest image (default); zlib: starts sooner; zlib-only: biggest, soonest", "string", ""),
-    ("extra_files", "files for the app, SOURCE:DEST_FOLDER, one a line (relative to the rootdir)", "linelist", []),
-    ("env", "environment of the container, NAME=value, one a line", "linelist", []),
-    ("hardened", "read-only root, tmpfs /tmp, no capabilities, no new privileges (default: true)", "bool", True),
-    ("cache_dir", "where built binaries are cached (default: .pytest_cache/d/scratchimage)", "string", ""),
-)
+T = TypeVar("T")
 
 
 class ScratchImageBudgetWarning(pytest.PytestWarning):
@@ -61,9 +41,8 @@ class ScratchImageBudgetWarning(pytest.PytestWarning):
 class State:
     """What the hooks share, kept in ``config.stash``."""
 
-    enabled: bool
+    options: Options
     settings: Settings | None
-    options: dict[str, Any] = field(default_factory=dict)
     session: ScratchSession | None = None
     report: SizeReport | None = None
     failures: list[str] = field(default_factory=list)
@@ -76,27 +55,23 @@ STATE = pytest.StashKey[State]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("scratchimage", "frozen, static, FROM scratch image of a WSGI app")
-    group.addoption(FLAG, action="store_true", help="build, run and probe the scratch image (default: skip)")
-    group.addoption("--scratch-image-rebuild", action="store_true", help="rebuild even when the cache has the binary")
-    group.addoption(
-        "--scratch-image-keep", action="store_true", help="keep the container after the session, for debugging"
-    )
-    group.addoption("--scratch-image-baseline", metavar="PATH", help="fail when the image grew over this JSON baseline")
-    group.addoption(
-        "--scratch-image-update-baseline", action="store_true", help="write the baseline instead of comparing"
-    )
-    group.addoption("--scratch-image-report", metavar="PATH", help="write the image's facts as JSON to PATH")
-    for name, help, kind, default in INI:
-        parser.addini(f"scratch_image_{name}", help, type=kind, default=default)  # type: ignore[arg-type]
+    for flag in FLAGS:
+        if flag.metavar:
+            group.addoption(flag.option, dest=f"scratch_image_{flag.dest}", metavar=flag.metavar, help=flag.help)
+        else:
+            group.addoption(flag.option, dest=f"scratch_image_{flag.dest}", action="store_true", help=flag.help)
+    for setting in SCHEMA:
+        parser.addini(setting.ini, setting.ini_help, type=setting.kind, default=[] if setting.is_list else "")  # type: ignore[arg-type]
 
 
-def _raw_settings(config: pytest.Config) -> dict[str, Any]:
-    return {name: config.getini(f"scratch_image_{name}") for name, *_ in INI}
+def raw_settings(config: pytest.Config) -> dict[str, Any]:
+    """The settings as the ini file and ``-o`` give them, keyed without the prefix."""
+    return {setting.name: config.getini(setting.ini) for setting in SCHEMA}
 
 
-def _settings(config: pytest.Config) -> Settings | None:
-    raw = _raw_settings(config)
-    if not str(raw["app"]).strip() and not config.getoption(FLAG):
+def _settings(config: pytest.Config, options: Options) -> Settings | None:
+    raw = raw_settings(config)
+    if not str(raw["app"]).strip() and not options.enabled:
         return None  # the plugin is installed but this project does not use it
     try:
         return resolve(raw, config.rootpath)
@@ -105,23 +80,55 @@ def _settings(config: pytest.Config) -> Settings | None:
         raise pytest.UsageError(f"pytest-scratchimage: {error} (from {where})") from None
 
 
+def _options(config: pytest.Config) -> Options:
+    options = Options.read(lambda dest: config.getoption(f"scratch_image_{dest}"))
+    try:
+        options.check()
+    except OptionError as error:
+        raise pytest.UsageError(f"pytest-scratchimage: {error}") from None
+    return options
+
+
 @pytest.hookimpl
 def pytest_configure(config: pytest.Config) -> None:
     for signature in SIGNATURES.values():
         config.addinivalue_line("markers", signature)
-    options = {name: config.getoption(f"--scratch-image-{name}") for name in ("rebuild", "keep", "report")}
-    options["baseline"] = config.getoption("--scratch-image-baseline")
-    options["update_baseline"] = config.getoption("--scratch-image-update-baseline")
-    if options["update_baseline"] and not options["baseline"]:
-        raise pytest.UsageError(
-            "pytest-scratchimage: --scratch-image-update-baseline needs --scratch-image-baseline PATH"
-        )
-    state = State(enabled=bool(config.getoption(FLAG)), settings=_settings(config), options=options)
+    options = _options(config)
+    state = State(options, _settings(config, options))
     config.stash[STATE] = state
-    if state.enabled:
+    if options.enabled:
+        _check_cache_dir(state.settings)
         _terminate_like_interrupt(state)
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistReports(state), "scratchimage-xdist")
+
+
+def _check_cache_dir(settings: Settings | None) -> None:
+    folder = settings.cache_dir if settings is not None else None
+    problem = folder_problem(folder) if folder is not None else None
+    if problem is not None:
+        raise pytest.UsageError(f"pytest-scratchimage: {SETTINGS['cache_dir'].ini} = {str(folder)!r} {problem}")
+
+
+def binary_cache(config: pytest.Config, settings: Settings) -> tuple[Path, str]:
+    """Where built binaries are cached, and why there when it is not the usual place.
+
+    The cache plugin's folder unless ``scratch_image_cache_dir`` names one; the user's cache folder
+    when the cache plugin is off (``-p no:cacheprovider``) or its folder is read-only.
+    """
+    if settings.cache_dir is not None:
+        return settings.cache_dir, ""
+    cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
+    if cache is None:
+        return user_cache(), "the cache plugin is off"
+    try:
+        return cache.mkdir("scratchimage"), ""
+    except OSError as error:
+        return user_cache(), f"the cache plugin's folder is not writable: {error.strerror}"
+
+
+def user_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pytest-scratchimage"
 
 
 def _terminate_like_interrupt(state: State) -> None:
@@ -147,16 +154,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 class XdistReports:
-    """Under xdist only the controller reports and gates: workers send their facts up."""
+    """Under xdist only the controller reports and gates: workers send their facts up, the controller merges them."""
 
     def __init__(self, state: State) -> None:
         self.state = state
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
-        report = getattr(node, "workeroutput", {}).get("scratch_image_report")
-        if report is not None and self.state.report is None:
-            self.state.report = SizeReport.from_dict(report)
+        facts = getattr(node, "workeroutput", {}).get("scratch_image_report")
+        if facts is not None:
+            report = SizeReport.from_dict(facts)
+            self.state.report = report if self.state.report is None else self.state.report.merge(report)
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -175,7 +183,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if state.settings is None:
         return None
     s = state.settings
-    mode = "on" if state.enabled else f"off (pass {FLAG})"
+    mode = "on" if state.options.enabled else f"off (pass {FLAG})"
     trim = ",".join(s.trim) or "none"
     return (
         f"scratch-image: {mode}, app={s.app}, budget={s.budget:,} B ({s.budget_metric}), user={s.user}, "
@@ -195,14 +203,9 @@ def item_limits(item: pytest.Item) -> Limits:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Validate the budget markers up front; a marked test gets what it measures without naming it."""
     for item in items:
-        limits = item_limits(item)
-        needs = ["scratch_image"] if limits.size else []
-        needs += ["scratch_container"] if limits.startup or limits.memory else []
+        needs = item_limits(item).fixtures
         if isinstance(item, pytest.Function):
             item.fixturenames.extend(name for name in needs if name not in item.fixturenames)
-
-
-T = TypeVar("T")
 
 
 def _or_fail(work: Callable[[], T]) -> T:
@@ -226,19 +229,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """After the test body: the budget markers."""
     yield
-    limits = item_limits(item)
     funcargs = getattr(item, "funcargs", {})
-    image, container = funcargs.get("scratch_image"), funcargs.get("scratch_container")
-    breaches = []
-    if limits.size is not None and isinstance(image, ScratchImage):
-        measured = image.measure(limits.size.metric)
-        breach, warning = limits.size.breach(measured, image.breakdown()), limits.size.warning(measured)
-        breaches += [f"size_budget: {breach}"] if breach else []
-        if warning:
-            warnings.warn(ScratchImageBudgetWarning(f"size_budget: {warning}"), stacklevel=1)
-    if isinstance(container, ScratchContainer):
-        memory = container.memory() if limits.memory else None
-        breaches += limits.breaches(None, container.startup_seconds, memory)
+    breaches, notes = item_limits(item).verdict(funcargs.get("scratch_image"), funcargs.get("scratch_container"))
+    for note in notes:
+        warnings.warn(ScratchImageBudgetWarning(note), stacklevel=1)
     if breaches:
         raise AssertionError("\n".join(breaches))
 
@@ -247,7 +241,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
     container = getattr(item, "funcargs", {}).get("scratch_container")
-    if report.failed and isinstance(container, ScratchContainer):
+    if report.failed and container is not None:
+        from .diagnose import hints
+
         log = container.logs()
         fixes = "".join(f"\nto fix: {hint}" for hint in hints(log))
         report.sections.append((f"scratch container {container.status()}, log tail", tail(log) + fixes))
@@ -259,14 +255,8 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
     """The session gates: the budget and the baseline fail the run, even when no test asks."""
     result = yield
     state = session.config.stash[STATE]
-    if state.report is not None and not _is_worker(session.config):
-        assert state.settings is not None
-        options = state.options
-        baseline = Path(options["baseline"]) if options["baseline"] else None
-        report_path = Path(options["report"]) if options["report"] else None
-        state.failures, state.notes = gate(
-            state.report, state.settings.max_growth, report_path, baseline, options["update_baseline"]
-        )
+    if state.report is not None and state.settings is not None and not _is_worker(session.config):
+        state.failures, state.notes = gate(state.report, state.settings.max_growth, state.options)
         session.testsfailed += len(state.failures)
     return result
 
@@ -282,16 +272,31 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(note, yellow=True)
     for failure in state.failures:
         terminalreporter.write_line(f"FAILED {failure}", red=True, bold=True)
-    if state.options["keep"] and state.session is not None:
+    if state.options.keep and state.session is not None:
         for line in state.session.kept():
             terminalreporter.write_line(line, yellow=True)
+
+
+def _progress(config: pytest.Config) -> Callable[[str], None]:
+    """A line per stage, shown as it happens: the cold build takes tens of seconds."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+
+    def progress(message: str) -> None:
+        if reporter is None or capture is None:
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.ensure_newline()
+            reporter.write_line(f"scratch image: {message}")
+
+    return progress
 
 
 @pytest.fixture(scope="session")
 def scratch_settings(pytestconfig: pytest.Config) -> Settings:
     """The resolved settings (ini and -o); override this fixture to adapt them in code."""
     state = pytestconfig.stash[STATE]
-    if not state.enabled:
+    if not state.options.enabled:
         pytest.skip(SKIP_REASON)
     if state.settings is None:
         raise pytest.UsageError("pytest-scratchimage: scratch_image_app is not set")
@@ -299,37 +304,18 @@ def scratch_settings(pytestconfig: pytest.Config) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def _scratch_session(
-    pytestconfig: pytest.Config, scratch_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ScratchSession]:
+def _scratch_session(pytestconfig: pytest.Config, scratch_settings: Settings) -> Iterator[ScratchSession]:
+    from .session import ScratchSession
+
     state = pytestconfig.stash[STATE]
-    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
-
-    def progress(message: str) -> None:
-        """A line per stage, shown as it happens: the cold build takes tens of seconds."""
-        if reporter is None or capture is None:
-            return
-        with capture.global_and_fixture_disabled():
-            reporter.ensure_newline()
-            reporter.write_line(f"scratch image: {message}")
-
-    cache = cache_dir(pytestconfig, tmp_path_factory)
-    session = ScratchSession(scratch_settings, cache, progress, state.options["rebuild"], state.options["keep"])
+    cache, why = binary_cache(pytestconfig, scratch_settings)
+    options = state.options
+    session = ScratchSession(scratch_settings, cache, _progress(pytestconfig), options.rebuild, options.keep, why)
     state.session = session
     try:
         yield session
     finally:
         session.close()
-
-
-def cache_dir(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    configured = str(config.getini("scratch_image_cache_dir")).strip()
-    if configured:
-        return config.rootpath / configured
-    if config.cache is not None:
-        return config.cache.mkdir("scratchimage")
-    return tmp_path_factory.getbasetemp() / "scratchimage"
 
 
 @pytest.fixture(scope="session")
@@ -340,20 +326,7 @@ def scratch_image(
 ) -> ScratchImage:
     """The built image: ``.tag``, ``.id``, ``.size`` (the engine's bytes), ``.files()``, ``.breakdown()``."""
     image = _or_fail(_scratch_session.image)
-    build = _scratch_session.build
-    assert build is not None
-    settings = _scratch_session.settings
-    report = SizeReport(
-        tag=image.tag,
-        size=image.size,
-        compressed=image.compressed_size(),
-        budget=size_budget(settings),
-        cached=build.cached,
-        seconds=build.seconds,
-        image_seconds=_scratch_session.image_seconds,
-        contributors=build.contributors,
-    )
-    pytestconfig.stash[STATE].report = report
+    report = pytestconfig.stash[STATE].report = _scratch_session.report()
     for name in ("size", "compressed"):
         record_testsuite_property(f"scratch_image_{name}", getattr(report, name))
     record_testsuite_property("scratch_image_budget", report.budget.limit)
@@ -373,7 +346,7 @@ def scratch_container(
     if state.report is not None:
         state.report.startup_seconds = round(container.startup_seconds, 3)
         record_testsuite_property("scratch_image_startup_seconds", state.report.startup_seconds)
-        if state.options["report"]:  # memory costs a warm-up: measured when a report asks for it
+        if state.options.report:  # memory costs a warm-up: measured when a report asks for it
             state.report.memory = container.memory()
             record_testsuite_property("scratch_image_memory", state.report.memory)
     return container
@@ -394,40 +367,31 @@ def scratch_start_container(_scratch_session: ScratchSession) -> Callable[..., S
 
 @pytest.fixture(scope="session")
 def scratch_image_factory(
-    pytestconfig: pytest.Config, scratch_settings: Settings, _scratch_session: ScratchSession
+    pytestconfig: pytest.Config, _scratch_session: ScratchSession
 ) -> Iterator[Callable[..., ScratchSession]]:
-    """Build and run variants: ``scratch_image_factory(hardened="false", env=["WAIT_TIME=1"])``.
+    """Build and run variants: ``scratch_image_factory(hardened=False, user=1000, env={"WAIT_TIME": "1"})``.
 
-    Overrides are ini values without the ``scratch_image_`` prefix (strings, or lists for line lists).
-    Each variant has the default's cache (an unchanged binary is not rebuilt) and cleanup; its
-    ``.image()``, ``.container()`` and ``.start()`` raise ``ScratchImageError`` with the stage and log.
+    Overrides are settings without the ``scratch_image_`` prefix, as ini text or typed values (bools,
+    numbers, lists for line lists). Each variant has the default's cache (an unchanged binary is not
+    rebuilt) and cleanup; its ``.image()``, ``.container()`` and ``.start()`` raise ``ScratchImageError``
+    with the stage and log. An unknown name is a ``TypeError``, an invalid value a ``ValueError``.
     """
     variants: list[ScratchSession] = []
 
     def make(**overrides: Any) -> ScratchSession:
-        unknown = set(overrides) - {name for name, *_ in INI}
-        if unknown:
-            raise TypeError(f"scratch_image_factory: unknown settings {sorted(unknown)}; known: {[n for n, *_ in INI]}")
-        raw = _raw_settings(pytestconfig) | {
-            k: [v] if isinstance(v, str) and _is_list(k) else v for k, v in overrides.items()
-        }
-        settings = resolve(raw, pytestconfig.rootpath)
-        default = _scratch_session
-        variant = ScratchSession(settings, default.cache, default.progress, keep=default.keep)
-        variants.append(variant)
-        return variant
+        raw = raw_settings(pytestconfig) | {name: as_ini(name, value) for name, value in overrides.items()}
+        variants.append(_scratch_session.variant(resolve(raw, pytestconfig.rootpath)))
+        return variants[-1]
 
     yield make
     for variant in variants:
         variant.close()
 
 
-def _is_list(name: str) -> bool:
-    return next(kind for n, _, kind, _ in INI if n == name) in {"linelist", "paths"}
-
-
 @pytest.fixture(scope="session")
 def scratch_http(scratch_container: ScratchContainer) -> Iterator[BaseUrlSession]:
     """A ``requests.Session`` whose relative paths go to the container: ``scratch_http.get("/number")``."""
+    from .http import BaseUrlSession
+
     with BaseUrlSession(scratch_container.url) as http:
         yield http

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from .breakdown import Contributor
-from .budget import TOP, Budget
-from .sizes import format_size
+from .budget import TOP, Budget, Growth
+from .options import FLAG, Options
+from .sizes import Contributor, format_size
+
+N = TypeVar("N", int, float)
 
 
 @dataclass
@@ -22,8 +24,18 @@ class SizeReport:
     seconds: dict[str, float] = field(default_factory=dict)  # the binary's build stages, cold
     image_seconds: float = 0.0
     contributors: list[Contributor] = field(default_factory=list)
-    startup_seconds: float | None = None
+    startup_seconds: float | None = None  # the slowest of the session's containers (of all workers, under xdist)
     memory: int | None = None
+    cache: str = ""  # where the binary cache is, and why there when it is not the usual place
+
+    def merge(self, other: SizeReport) -> SizeReport:
+        """One report of two sessions of the same image (two xdist workers): the worst start and memory."""
+        return replace(
+            self,
+            cached=self.cached and other.cached,
+            startup_seconds=_worst(self.startup_seconds, other.startup_seconds),
+            memory=_worst(self.memory, other.memory),
+        )
 
     def measured(self) -> int:
         return self.size if self.budget.metric == "size" else self.compressed
@@ -55,6 +67,8 @@ class SizeReport:
             lines.append(f"start    first HTTP answer {self.startup_seconds:.2f} s after docker run")
         if self.memory is not None:
             lines.append(f"memory   {format_size(self.memory)} after warm-up")
+        if self.cache:
+            lines.append(f"cache    {self.cache}")
         return lines
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,23 +80,9 @@ class SizeReport:
         contributors = [Contributor(**c) for c in data.pop("contributors")]
         return cls(budget=budget, contributors=contributors, **data)
 
-    def write(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
-
-@dataclass(frozen=True)
-class Growth:
-    """How much an image may grow over its baseline: a percentage or a size."""
-
-    percent: float | None = None
-    size: int | None = None
-
-    def allowed(self, baseline: int) -> int:
-        return round(baseline * self.percent / 100) if self.percent is not None else self.size or 0
-
-    def __str__(self) -> str:
-        return f"{self.percent:g}%" if self.percent is not None else format_size(self.size or 0)
+def _worst(mine: N | None, theirs: N | None) -> N | None:
+    return max(mine, theirs) if mine is not None and theirs is not None else mine if theirs is None else theirs
 
 
 def baseline_of(report: SizeReport) -> dict[str, Any]:
@@ -110,27 +110,33 @@ def growth_failure(report: SizeReport, baseline: dict[str, Any], limit: Growth) 
     )
 
 
-def gate(
-    report: SizeReport, max_growth: Growth, report_path: Path | None, baseline: Path | None, update_baseline: bool
-) -> tuple[list[str], list[str]]:
+def gate(report: SizeReport, max_growth: Growth, options: Options) -> tuple[list[str], list[str]]:
     """(failures, notes) of a session: budget, warning level, baseline; writes the report and the baseline."""
     failures = [f"scratch_image_budget: {report.breach}"] if report.breach else []
     notes = [f"scratch_image_budget_warn: {report.warning}"] if report.warning else []
-    if report_path is not None:
-        report.write(report_path)
-        notes.append(f"report written to {report_path}")
-    if baseline is not None and update_baseline:
-        baseline.write_text(json.dumps(baseline_of(report), indent=2) + "\n")
-        notes.append(f"baseline written to {baseline}")
-    elif baseline is not None:
-        try:
-            recorded = json.loads(baseline.read_text())
+    writes = []
+    if options.report is not None:
+        writes.append((f"{FLAG}-report", options.report, report.to_dict(), "report"))
+    if options.baseline is not None and options.update_baseline:
+        writes.append((f"{FLAG}-baseline", options.baseline, baseline_of(report), "baseline"))
+    elif options.baseline is not None:
+        try:  # checked at start-up (options.check_baseline), read again now
+            recorded = json.loads(options.baseline.read_text())
         except (OSError, ValueError) as error:
-            failures.append(
-                f"--scratch-image-baseline {baseline}: unreadable ({error}); write it with "
-                "--scratch-image-update-baseline"
-            )
+            failures.append(f"{FLAG}-baseline {options.baseline}: unreadable ({error})")
         else:
             grown = growth_failure(report, recorded, max_growth)
             failures += [f"scratch_image_max_growth: {grown}"] if grown else []
+    for option, path, facts, what in writes:
+        try:
+            write_json(path, facts)
+        except OSError as error:
+            failures.append(f"{option} {path}: the {what} could not be written ({error.strerror})")
+        else:
+            notes.append(f"{what} written to {path}")
     return failures, notes
+
+
+def write_json(path: Path, facts: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(facts, indent=2) + "\n")

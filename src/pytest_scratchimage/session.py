@@ -19,6 +19,7 @@ from .build import Build, Progress, build_binary
 from .cleanup import KEEP, LABEL_PREFIX, OWNER, SESSION, Owner, reap
 from .errors import ScratchImageError
 from .image import ImageSpec, ScratchImage, build_image
+from .report import SizeReport
 from .run import (
     LOOPBACK,
     RunSpec,
@@ -29,7 +30,7 @@ from .run import (
     start,
     wait_until_ready,
 )
-from .settings import Settings
+from .settings import Settings, size_budget
 
 if TYPE_CHECKING:
     import docker
@@ -91,6 +92,7 @@ class ScratchSession:
     progress: Progress
     rebuild: bool = False
     keep: bool = False
+    cache_note: str = ""  # why the cache is where it is, when that is not the usual place
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     build: Build | None = None
     image_seconds: float = 0.0
@@ -136,6 +138,26 @@ class ScratchSession:
         size = int(client.images.get(image_id).attrs["Size"])
         settings = self.settings
         return ScratchImage(tag, image_id, size, settings.user, settings.port, labels, client, self.build.contributors)
+
+    def variant(self, settings: Settings) -> ScratchSession:
+        """A session of other settings that shares this one's cache, progress and keep."""
+        return ScratchSession(settings, self.cache, self.progress, keep=self.keep, cache_note=self.cache_note)
+
+    def report(self) -> SizeReport:
+        """The facts about the image, for the summary, the gates and the JSON report (builds it if need be)."""
+        image = self.image()
+        assert self.build is not None  # made with the image
+        return SizeReport(
+            tag=image.tag,
+            size=image.size,
+            compressed=image.compressed_size(),
+            budget=size_budget(self.settings),
+            cached=self.build.cached,
+            seconds=self.build.seconds,
+            image_seconds=self.image_seconds,
+            contributors=self.build.contributors,
+            cache=f"{self.cache} ({self.cache_note})" if self.cache_note else str(self.cache),
+        )
 
     def container(self) -> ScratchContainer:
         """The running, ready container of the image, started on first use."""

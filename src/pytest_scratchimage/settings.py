@@ -1,24 +1,34 @@
-"""The plugin's settings: parsed and validated once, from plain strings, into a frozen dataclass."""
+"""The plugin's settings, declared once in ``SCHEMA``: each with its ini type, parser, default and help.
+
+From the schema come the ini options (``pytest_addoption``), ``resolve`` (ini and ``-o`` values into the
+frozen ``Settings``), the factory's typed overrides (``as_ini``) and the README's reference table (a test
+holds the two together). Parsers take one ini string (or one line of a line list) and raise ``Invalid``
+with the accepted form; ``resolve`` names the setting.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .budget import METRICS, Budget
-from .launcher import WORKER_MODULES
-from .report import Growth
+from .budget import METRICS, Budget, Growth
+from .launcher import WORKER_MODULES, AppSpec
 from .sizes import ACCEPTED, parse_size
 from .trim import TRIMS
 
-_DOTTED = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
-_APP = re.compile(rf"(?P<module>{_DOTTED}):(?P<attribute>[A-Za-z_]\w*)(?P<call>\(\))?")
-
-
+PREFIX = "scratch_image_"
 COMPRESSIONS = ("xz", "zlib", "zlib-only")  # see freeze.ZLIB_LEVELS and staticize.XZ
+_NAME = r"[A-Za-z_]\w*"
+_DOTTED = rf"{_NAME}(?:\.{_NAME})*"
+_APP = re.compile(rf"(?P<module>{_DOTTED}):(?P<attribute>{_NAME})(?P<call>\(\))?")
+_BOOLS = {"true": True, "yes": True, "1": True, "on": True, "false": False, "no": False, "0": False, "off": False}
+
+
+class Invalid(ValueError):
+    """A value a parser refuses; the message is the accepted form."""
 
 
 class SettingsError(ValueError):
@@ -29,100 +39,56 @@ class SettingsError(ValueError):
         self.name = name
 
 
-@dataclass(frozen=True)
-class AppSpec:
-    """A WSGI app named ``module:attribute``, or ``module:factory()`` to call a factory."""
-
-    module: str
-    attribute: str
-    call: bool = False
-
-    def __str__(self) -> str:
-        return f"{self.module}:{self.attribute}{'()' if self.call else ''}"
-
-
-@dataclass(frozen=True)
-class Settings:
-    app: AppSpec
-    app_path: tuple[Path, ...]
-    budget: int = 9_000_000
-    budget_metric: str = "size"
-    budget_warn: int | None = None
-    max_growth: Growth = field(default_factory=lambda: Growth(percent=5.0))
-    user: int = 65535
-    port: int = 8000
-    workers: int = 2
-    worker_class: str = "sync"
-    health_path: str = "/"
-    hidden_imports: tuple[str, ...] = ()
-    excludes: tuple[str, ...] = ()
-    collect_data: tuple[str, ...] = ()
-    copy_metadata: tuple[str, ...] = ()
-    trim: tuple[str, ...] = ()
-    exclude_files: tuple[str, ...] = ()
-    extra_files: tuple[tuple[Path, str], ...] = ()
-    compression: str = "xz"
-    env: tuple[tuple[str, str], ...] = ()
-    hardened: bool = True
-    ready_timeout: float = 30.0
-
-
-def size_budget(settings: Settings) -> Budget:
-    """The session gate's budget."""
-    return Budget(settings.budget, settings.budget_metric, settings.budget_warn)
-
-
-def _is_number(text: str) -> bool:
-    return re.fullmatch(r"[0-9]+", text.strip()) is not None
+# --- parsers: one ini string in, one value out ----------------------------------------------------------
 
 
 def parse_app(text: str) -> AppSpec:
     match = _APP.fullmatch(text.strip())
     if not match:
-        raise SettingsError(
-            "scratch_image_app", text, "module:callable, e.g. myproject.wsgi:application or app:create_app()"
-        )
+        raise Invalid("module:callable, e.g. myproject.wsgi:application or app:create_app()")
     return AppSpec(match["module"], match["attribute"], bool(match["call"]))
 
 
+def _whole(text: str) -> int | None:
+    return int(text) if re.fullmatch(r"[0-9]+", text.strip()) else None
+
+
 def parse_user(text: str) -> int:
-    value = text.strip()
-    if value == "root":
-        return 0
-    if not _is_number(value) or int(value) > 2**31 - 1:
-        raise SettingsError(
-            "scratch_image_user", text, "a numeric UID such as 65535 (a scratch image has no user names)"
-        )
-    return int(value)
+    uid = 0 if text.strip() == "root" else _whole(text)
+    if uid is None or uid > 2**31 - 1:
+        raise Invalid("a numeric UID such as 65535 (a scratch image has no user names)")
+    return uid
 
 
 def parse_port(text: str) -> int:
-    if not _is_number(text) or not 1 <= int(text) <= 65535:
-        raise SettingsError("scratch_image_port", text, "a TCP port from 1 to 65535")
-    return int(text)
+    port = _whole(text)
+    if port is None or not 1 <= port <= 65535:
+        raise Invalid("a TCP port from 1 to 65535")
+    return port
 
 
-def parse_positive_int(name: str, text: str) -> int:
-    if not _is_number(text) or int(text) < 1:
-        raise SettingsError(name, text, "a whole number of at least 1")
-    return int(text)
+def parse_workers(text: str) -> int:
+    workers = _whole(text)
+    if workers is None or workers < 1:
+        raise Invalid("a whole number of at least 1")
+    return workers
 
 
-def parse_seconds(name: str, text: str) -> float:
+def parse_seconds(text: str) -> float:
     try:
         seconds = float(text.strip().removesuffix("s"))
     except ValueError:
         seconds = -1.0
-    if seconds <= 0:
-        raise SettingsError(name, text, "a positive number of seconds, e.g. 30 or 2.5s")
+    if not seconds > 0:  # also refuses nan
+        raise Invalid("a positive number of seconds, e.g. 30 or 2.5s")
     return seconds
 
 
-def parse_budget(name: str, text: str) -> int:
+def parse_budget(text: str) -> int:
     try:
         return parse_size(text)
     except ValueError:
-        raise SettingsError(name, text, ACCEPTED) from None
+        raise Invalid(ACCEPTED) from None
 
 
 def parse_growth(text: str) -> Growth:
@@ -132,134 +98,243 @@ def parse_growth(text: str) -> Growth:
     try:
         return Growth(size=parse_size(value))
     except ValueError:
-        raise SettingsError(
-            "scratch_image_max_growth", text, "a percentage such as 5% or a size such as 200KB"
-        ) from None
+        raise Invalid("a percentage such as 5% or a size such as 200KB") from None
 
 
-def parse_metric(text: str) -> str:
-    if text.strip() not in METRICS:
-        raise SettingsError("scratch_image_budget_metric", text, " or ".join(METRICS))
-    return text.strip()
+def one_of(choices: Mapping[str, object] | tuple[str, ...], expected: str) -> Callable[[str], str]:
+    """A parser that accepts exactly the names in ``choices``."""
+
+    def parse(text: str) -> str:
+        if text.strip() not in choices:
+            raise Invalid(expected)
+        return text.strip()
+
+    return parse
 
 
 def parse_health_path(text: str) -> str:
     if not text.startswith("/"):
-        raise SettingsError("scratch_image_health_path", text, "an absolute URL path such as / or /health")
+        raise Invalid("an absolute URL path such as / or /health")
     return text
 
 
 def parse_env(line: str) -> tuple[str, str]:
     name, equals, value = line.partition("=")
-    if not equals or not re.fullmatch(r"[A-Za-z_]\w*", name.strip()):
-        raise SettingsError("scratch_image_env", line, "NAME=value lines, e.g. WAIT_TIME=0.5")
+    if not equals or not re.fullmatch(_NAME, name.strip()):
+        raise Invalid("NAME=value lines, e.g. WAIT_TIME=0.5")
     return name.strip(), value
 
 
-def parse_trim(name: str) -> str:
-    if name not in TRIMS:
-        raise SettingsError("scratch_image_trim", name, f"names of trims, one a line: {', '.join(TRIMS)}")
-    return name
+def parse_module(line: str) -> str:
+    if not re.fullmatch(_DOTTED, line):
+        raise Invalid("dotted module names, one a line, e.g. myapp.plugins.auth")
+    return line
 
 
-def parse_compression(text: str) -> str:
-    if text.strip() not in COMPRESSIONS:
-        raise SettingsError("scratch_image_compression", text, f"one of {', '.join(COMPRESSIONS)}")
-    return text.strip()
+def parse_worker_class(text: str) -> str:
+    value = text.strip()
+    if value not in WORKER_MODULES and not re.fullmatch(rf"{_DOTTED}\.{_NAME}", value):
+        raise Invalid(f"one of {', '.join(WORKER_MODULES)} or a dotted path to a worker class")
+    return value
+
+
+def parse_bool(text: str) -> bool:
+    if text.strip().lower() not in _BOOLS:
+        raise Invalid("true or false")
+    return _BOOLS[text.strip().lower()]
+
+
+def parse_path(text: str, rootdir: Path) -> Path:
+    return rootdir / text.strip()
 
 
 def parse_extra_file(line: str, rootdir: Path) -> tuple[Path, str]:
     source, colon, destination = line.rpartition(":")
     path = rootdir / source.strip()
     if not colon or not source.strip() or not path.exists():
-        raise SettingsError(
-            "scratch_image_extra_files",
-            line,
-            "SOURCE:DEST lines naming an existing file or folder (relative to "
-            "the rootdir) and the folder it goes to in the app, e.g. config/app.toml:config",
+        raise Invalid(
+            "SOURCE:DEST lines naming an existing file or folder (relative to the rootdir) and the folder it "
+            "goes to in the app, e.g. config/app.toml:config"
         )
     return path, destination.strip() or "."
 
 
-def parse_worker_class(text: str) -> str:
-    value = text.strip()
-    if value not in WORKER_MODULES and not re.fullmatch(rf"{_DOTTED}\.[A-Za-z_]\w*", value):
-        raise SettingsError(
-            "scratch_image_worker_class", text, f"one of {', '.join(WORKER_MODULES)} or a dotted path to a worker class"
-        )
-    return value
+# --- the schema ----------------------------------------------------------------------------------------
 
 
-def parse_bool(name: str, value: str | bool) -> bool:
-    if isinstance(value, bool):
-        return value
-    words = {"true": True, "yes": True, "1": True, "on": True, "false": False, "no": False, "0": False, "off": False}
-    if value.strip().lower() not in words:
-        raise SettingsError(name, value, "true or false")
-    return words[value.strip().lower()]
+@dataclass(frozen=True)
+class Setting:
+    """One setting: ``scratch_image_<name>`` in the ini file, a field of ``Settings``.
+
+    ``kind`` is pytest's ini type: ``string`` (one value), ``linelist`` (one a line) or ``paths`` (one a
+    line, relative to the ini file). ``default`` is written as in an ini file; without one, ``unset`` says
+    what an unset value means. ``anchored`` parsers also take the rootdir, where relative paths start.
+    """
+
+    name: str
+    kind: str
+    parse: Callable[..., Any]
+    default: str | None
+    help: str
+    anchored: bool = False
+    unset: str = "none"
+
+    @property
+    def ini(self) -> str:
+        return PREFIX + self.name
+
+    @property
+    def ini_help(self) -> str:
+        """The help ``--help`` shows, stating the default."""
+        return f"{self.help} (default: {self.default if self.default is not None else self.unset})"
+
+    @property
+    def is_list(self) -> bool:
+        return self.kind in {"linelist", "paths"}
+
+    def value(self, raw: object, rootdir: Path) -> Any:
+        """This setting's value from an ini value; empty or missing means the default."""
+        if self.is_list:
+            lines = str(raw).splitlines() if isinstance(raw, str) else [str(line) for line in raw or ()]  # type: ignore[attr-defined]
+            return tuple(self._parse(line.strip(), rootdir) for line in lines if line.strip())
+        text = str(raw).strip() if raw is not None else ""
+        if not text and self.default is None:
+            return None
+        return self._parse(text or self.default or "", rootdir)
+
+    def _parse(self, text: str, rootdir: Path) -> Any:
+        try:
+            return self.parse(text, rootdir) if self.anchored else self.parse(text)
+        except Invalid as error:
+            raise SettingsError(self.ini, text, str(error)) from None
+
+
+SCHEMA: tuple[Setting, ...] = (
+    Setting("app", "string", parse_app, None, "the WSGI app to ship, module:callable or module:factory(); required"),
+    Setting(
+        "app_path", "paths", parse_path, None, "folders the app is imported from, one a line", anchored=True,
+        unset="the rootdir",
+    ),
+    Setting("budget", "string", parse_budget, "9MB", "the session's size budget: 9MB is 9,000,000 bytes"),
+    Setting(
+        "budget_metric", "string", one_of(METRICS, " or ".join(METRICS)), "size",
+        "what the budget limits: size (the engine's Size) or compressed (the gzipped layers)",
+    ),
+    Setting("budget_warn", "string", parse_budget, None, "a size below the budget that warns when exceeded"),
+    Setting("max_growth", "string", parse_growth, "5%", "growth over --scratch-image-baseline that fails: 5% or 200KB"),
+    Setting("user", "string", parse_user, "65535", "numeric UID the container runs as"),
+    Setting("port", "string", parse_port, "8000", "port the app listens on in the container"),
+    Setting("workers", "string", parse_workers, "2", "gunicorn worker processes"),
+    Setting(
+        "worker_class", "string", parse_worker_class, "sync",
+        "gunicorn worker class: sync, gthread, … or a dotted path to a class",
+    ),
+    Setting("health_path", "string", parse_health_path, "/", "path probed until the app answers"),
+    Setting("ready_timeout", "string", parse_seconds, "30", "seconds to wait for that first answer"),
+    Setting("hidden_imports", "linelist", parse_module, None, "extra modules PyInstaller must include, one a line"),
+    Setting("excludes", "linelist", parse_module, None, "modules PyInstaller must leave out, one a line"),
+    Setting("collect_data", "linelist", parse_module, None, "packages whose data files are collected, one a line"),
+    Setting("copy_metadata", "linelist", str, None, "distributions whose metadata is copied, one a line"),
+    Setting(
+        "trim", "linelist", one_of(TRIMS, f"names of trims, one a line: {', '.join(TRIMS)}"), None,
+        f"opt-in levers that leave parts of Python out, one a line: {', '.join(TRIMS)}",
+    ),
+    Setting("exclude_files", "linelist", str, None, "patterns of collected files to leave out, e.g. falcon/cyutil/*"),
+    Setting(
+        "compression", "string", one_of(COMPRESSIONS, f"one of {', '.join(COMPRESSIONS)}"), "xz",
+        "xz: the smallest image; zlib: starts sooner; zlib-only: the biggest, starts soonest",
+    ),
+    Setting(
+        "extra_files", "linelist", parse_extra_file, None,
+        "files for the app, SOURCE:DEST_FOLDER, one a line (relative to the rootdir)", anchored=True,
+    ),
+    Setting("env", "linelist", parse_env, None, "environment of the container, NAME=value, one a line"),
+    Setting(
+        "hardened", "string", parse_bool, "true", "read-only root, tmpfs /tmp, no capabilities, no new privileges"
+    ),
+    Setting(
+        "cache_dir", "string", parse_path, None, "where built binaries are cached, relative to the rootdir",
+        anchored=True, unset=".pytest_cache/d/scratchimage, or ~/.cache/pytest-scratchimage without the cache plugin",
+    ),
+)  # fmt: skip
+SETTINGS = {setting.name: setting for setting in SCHEMA}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings: one field a ``SCHEMA`` entry, made by ``resolve`` alone."""
+
+    app: AppSpec
+    app_path: tuple[Path, ...]
+    budget: int
+    budget_metric: str
+    budget_warn: int | None
+    max_growth: Growth
+    user: int
+    port: int
+    workers: int
+    worker_class: str
+    health_path: str
+    ready_timeout: float
+    hidden_imports: tuple[str, ...]
+    excludes: tuple[str, ...]
+    collect_data: tuple[str, ...]
+    copy_metadata: tuple[str, ...]
+    trim: tuple[str, ...]
+    exclude_files: tuple[str, ...]
+    compression: str
+    extra_files: tuple[tuple[Path, str], ...]
+    env: tuple[tuple[str, str], ...]
+    hardened: bool
+    cache_dir: Path | None
+
+
+def size_budget(settings: Settings) -> Budget:
+    """The session gate's budget."""
+    return Budget(settings.budget, settings.budget_metric, settings.budget_warn)
 
 
 def resolve(raw: Mapping[str, Any], rootdir: Path) -> Settings:
-    """Build the settings from ini values (strings, line lists, bools) keyed without the prefix.
-
-    Empty strings mean "not set" and take the default.
-    """
-    defaults = Settings(app=AppSpec("app", "app"), app_path=(rootdir,))
-
-    def text(key: str, parse: Callable[[str], Any], default: Any) -> Any:
-        value = raw.get(key) or ""
-        return parse(value) if str(value).strip() else default
-
-    def lines(key: str) -> tuple[str, ...]:
-        return tuple(line.strip() for line in raw.get(key) or () if line.strip())
-
-    if not str(raw.get("app") or "").strip():
-        raise SettingsError("scratch_image_app", "", "module:callable naming the WSGI app to ship")
-    settings = Settings(
-        app=parse_app(raw["app"]),
-        app_path=tuple(rootdir / str(p) for p in raw.get("app_path") or ()) or (rootdir,),
-        budget=text("budget", lambda v: parse_budget("scratch_image_budget", v), defaults.budget),
-        budget_metric=text("budget_metric", parse_metric, defaults.budget_metric),
-        budget_warn=text("budget_warn", lambda v: parse_budget("scratch_image_budget_warn", v), None),
-        max_growth=text("max_growth", parse_growth, defaults.max_growth),
-        user=text("user", parse_user, defaults.user),
-        port=text("port", parse_port, defaults.port),
-        workers=text("workers", lambda v: parse_positive_int("scratch_image_workers", v), defaults.workers),
-        health_path=text("health_path", parse_health_path, defaults.health_path),
-        hidden_imports=lines("hidden_imports"),
-        excludes=lines("excludes"),
-        collect_data=lines("collect_data"),
-        copy_metadata=lines("copy_metadata"),
-        trim=tuple(parse_trim(name) for name in lines("trim")),
-        exclude_files=lines("exclude_files"),
-        extra_files=tuple(parse_extra_file(line, rootdir) for line in lines("extra_files")),
-        worker_class=text("worker_class", parse_worker_class, defaults.worker_class),
-        compression=text("compression", parse_compression, defaults.compression),
-        env=tuple(parse_env(line) for line in lines("env")),
-        hardened=parse_bool("scratch_image_hardened", raw.get("hardened", True)),
-        ready_timeout=text(
-            "ready_timeout", lambda v: parse_seconds("scratch_image_ready_timeout", v), defaults.ready_timeout
-        ),
-    )
+    """The settings from ini values (strings, line lists, bools) keyed without the prefix; empty means unset."""
+    values = {setting.name: setting.value(raw.get(setting.name), rootdir) for setting in SCHEMA}
+    if values["app"] is None:
+        raise SettingsError(SETTINGS["app"].ini, "", "module:callable naming the WSGI app to ship")
+    values["app_path"] = values["app_path"] or (rootdir,)
+    settings = Settings(**values)
     check_consistent(settings)
     return settings
+
+
+def as_ini(name: str, value: object) -> str | list[str]:
+    """A value given in code as its ini text: ``hardened=False``, ``user=1000``, ``env={"A": "1"}``, ``trim=[]``."""
+    if name not in SETTINGS:
+        raise TypeError(f"unknown setting {name!r}; known: {', '.join(SETTINGS)}")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if not SETTINGS[name].is_list or isinstance(value, str | int | float | Path):
+        return str(value).splitlines() if SETTINGS[name].is_list else str(value)
+    if isinstance(value, Mapping):
+        return [f"{key}={item}" for key, item in value.items()]
+    if isinstance(value, list | tuple | set | frozenset):
+        return [str(item) for item in value]
+    raise TypeError(f"{PREFIX}{name}: expected a string or a list of strings, not {value!r}")
 
 
 def check_consistent(settings: Settings) -> None:
     """Refuse combinations that cannot work: the hardened run is non-root and holds no capabilities."""
     if settings.budget_warn is not None and settings.budget_warn > settings.budget:
         raise SettingsError(
-            "scratch_image_budget_warn",
+            SETTINGS["budget_warn"].ini,
             str(settings.budget_warn),
             f"a size at most scratch_image_budget ({settings.budget:,} bytes)",
         )
     if settings.hardened and settings.user == 0:
         raise SettingsError(
-            "scratch_image_user", "0", "a non-root UID while scratch_image_hardened is true (the default)"
+            SETTINGS["user"].ini, "0", "a non-root UID while scratch_image_hardened is true (the default)"
         )
     if settings.user != 0 and settings.port < 1024:
         raise SettingsError(
-            "scratch_image_port",
+            SETTINGS["port"].ini,
             str(settings.port),
             f"a port of 1024 or more: user {settings.user} cannot bind below 1024",
         )

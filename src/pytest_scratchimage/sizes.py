@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 UNITS = {
     "": 1,
@@ -36,3 +37,15 @@ def format_size(size: int) -> str:
         if abs(size) >= factor * 0.9995:  # 999,999 B is 1.00 MB, not 1000.00 KB
             return f"{size / factor:.2f} {unit}"
     return f"{size} B"
+
+
+@dataclass(frozen=True)
+class Contributor:
+    """A part of the image and its bytes: ``libpython 1.28 MB``."""
+
+    kind: str  # "package", "stdlib", "library" (collected by PyInstaller), "staticx" (added by StaticX), "loader"
+    name: str
+    bytes: int
+
+    def __str__(self) -> str:
+        return f"{self.name} {format_size(self.bytes)}"

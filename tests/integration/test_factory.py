@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 def test_a_variant_with_run_settings_reuses_the_binary_and_runs_as_configured(
     scratch_image_factory: Callable[..., ScratchSession], scratch_image: ScratchImage, engine: docker.DockerClient
 ) -> None:
-    variant = scratch_image_factory(hardened="false", user="1000", env="WAIT_TIME=0.2", budget="5MB")
+    variant = scratch_image_factory(hardened=False, user=1000, env={"WAIT_TIME": "0.2"}, budget="5MB")
     image = variant.image()
     assert variant.build is not None
     assert variant.build.cached  # the binary of the default image: only run settings differ
@@ -38,7 +38,7 @@ def test_a_variant_with_run_settings_reuses_the_binary_and_runs_as_configured(
 
 
 def test_unknown_or_invalid_variant_settings_say_so(scratch_image_factory: Callable[..., ScratchSession]) -> None:
-    with pytest.raises(TypeError, match=r"unknown settings \['budgett'\]"):
+    with pytest.raises(TypeError, match=r"unknown setting 'budgett'; known: app, app_path, budget, "):
         scratch_image_factory(budgett="5MB")
     with pytest.raises(ValueError, match="scratch_image_port = '80': expected a port of 1024 or more"):
         scratch_image_factory(port="80")

@@ -9,7 +9,8 @@ import pytest
 
 from pytest_scratchimage.build import build_binary, cache_key, freeze_spec, source_files
 from pytest_scratchimage.errors import ScratchImageError
-from pytest_scratchimage.settings import AppSpec, Settings
+from pytest_scratchimage.launcher import AppSpec
+from pytest_scratchimage.settings import Settings, resolve
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def app_folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(app_folder: Path) -> Settings:
-    return Settings(app=AppSpec("myapp.wsgi", "app"), app_path=(app_folder,))
+    return resolve({"app": "myapp.wsgi:app", "app_path": [app_folder]}, app_folder)
 
 
 def test_source_files_are_every_file_of_the_app_paths_but_bytecode(settings: Settings, app_folder: Path) -> None:
@@ -67,7 +68,7 @@ def test_source_files_of_every_app_path(tmp_path: Path, app_folder: Path) -> Non
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "shared.py").write_text("")
-    settings = Settings(app=AppSpec("wsgi", "app"), app_path=(app_folder, extra, tmp_path / "missing"))
+    settings = resolve({"app": "wsgi:app", "app_path": [app_folder, extra, tmp_path / "missing"]}, tmp_path)
     assert list(source_files(settings))[-1] == extra / "shared.py"
 
 
@@ -129,7 +130,7 @@ def test_cache_key_ignores_settings_of_the_image_and_the_run(settings: Settings,
 
 
 def test_the_apps_own_distribution_metadata_is_copied_unasked(tmp_path: Path) -> None:
-    settings = Settings(app=AppSpec("falcon.app", "App"), app_path=(tmp_path,), copy_metadata=("gunicorn",))
+    settings = resolve({"app": "falcon.app:App", "copy_metadata": ["gunicorn"]}, tmp_path)
     assert freeze_spec(settings, tmp_path / "launcher.py").copy_metadata == ("gunicorn", "falcon")
 
 

@@ -6,8 +6,7 @@ import ast
 
 import pytest
 
-from pytest_scratchimage.launcher import Launcher
-from pytest_scratchimage.settings import AppSpec
+from pytest_scratchimage.launcher import AppSpec, Launcher
 
 
 def _options(source: str) -> object:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from pytest_scratchimage.breakdown import Contributor
-from pytest_scratchimage.budget import Budget
-from pytest_scratchimage.report import Growth, SizeReport, baseline_of, gate, growth_failure
+from pytest_scratchimage.budget import Budget, Growth
+from pytest_scratchimage.options import Options
+from pytest_scratchimage.report import SizeReport, baseline_of, gate, growth_failure
+from pytest_scratchimage.sizes import Contributor
 
 CONTRIBUTORS = [Contributor("library", "libpython", 2_600_000), Contributor("package", "falcon", 200_000)]
 
@@ -79,27 +81,34 @@ def test_a_growth_failure_names_what_grew() -> None:
 
 def test_the_gate_fails_over_budget_notes_the_warning_and_writes_the_report(tmp_path: Path) -> None:
     over = report(9_500_000, budget=Budget(9_000_000, warn=8_000_000))
-    failures, notes = gate(over, Growth(percent=5), tmp_path / "r.json", None, update_baseline=False)
+    failures, notes = gate(over, Growth(percent=5), Options(report=tmp_path / "out" / "r.json"))
     assert failures == [f"scratch_image_budget: {over.breach}"]
-    assert notes == [f"report written to {tmp_path / 'r.json'}"]
+    assert notes == [f"report written to {tmp_path / 'out' / 'r.json'}"]
+    assert SizeReport.from_dict(json.loads((tmp_path / "out" / "r.json").read_text())) == over
     warned = report(8_500_000, budget=Budget(9_000_000, warn=8_000_000))
-    assert gate(warned, Growth(percent=5), None, None, update_baseline=False) == (
-        [],
-        [f"scratch_image_budget_warn: {warned.warning}"],
-    )
+    assert gate(warned, Growth(percent=5), Options()) == ([], [f"scratch_image_budget_warn: {warned.warning}"])
 
 
 def test_the_gate_writes_then_compares_the_baseline(tmp_path: Path) -> None:
     baseline = tmp_path / "baseline.json"
-    assert gate(report(8_000_000), Growth(percent=5), None, baseline, update_baseline=True)[1] == [
-        f"baseline written to {baseline}"
-    ]
-    assert gate(report(8_100_000), Growth(percent=5), None, baseline, update_baseline=False) == ([], [])
-    failures, _ = gate(report(9_000_000), Growth(percent=5), None, baseline, update_baseline=False)
+    writes = Options(baseline=baseline, update_baseline=True)
+    assert gate(report(8_000_000), Growth(percent=5), writes)[1] == [f"baseline written to {baseline}"]
+    compares = Options(baseline=baseline)
+    assert gate(report(8_100_000), Growth(percent=5), compares) == ([], [])
+    failures, _ = gate(report(9_000_000), Growth(percent=5), compares)
     assert failures[0].startswith("scratch_image_max_growth: image grew 8.00 MB → 9.00 MB")
 
 
-def test_an_unreadable_baseline_fails_saying_how_to_write_it(tmp_path: Path) -> None:
-    failures, _ = gate(report(), Growth(percent=5), None, tmp_path / "missing.json", update_baseline=False)
-    assert "unreadable" in failures[0]
-    assert failures[0].endswith("write it with --scratch-image-update-baseline")
+def test_a_baseline_gone_since_the_start_fails_and_says_so(tmp_path: Path) -> None:
+    failures, _ = gate(report(), Growth(percent=5), Options(baseline=tmp_path / "missing.json"))
+    assert len(failures) == 1
+    assert failures[0].startswith(f"--scratch-image-baseline {tmp_path / 'missing.json'}: unreadable (")
+
+
+def test_a_report_that_cannot_be_written_is_a_failure_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    failures, notes = gate(report(), Growth(percent=5), Options(report=tmp_path / "a-file" / "r.json"))
+    assert failures == [
+        f"--scratch-image-report {tmp_path / 'a-file' / 'r.json'}: the report could not be written (File exists)"
+    ]
+    assert notes == []

@@ -1,23 +1,98 @@
-"""Settings: each parser, the defaults of ``resolve`` and errors that name the ini option."""
+"""Settings: the schema, each parser, the defaults of ``resolve``, typed overrides and errors that name the option."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pytest_scratchimage.budget import Budget, Growth
+from pytest_scratchimage.launcher import AppSpec
 from pytest_scratchimage.settings import (
-    AppSpec,
+    SCHEMA,
+    SETTINGS,
+    Invalid,
     Settings,
     SettingsError,
+    as_ini,
     check_consistent,
     parse_app,
+    parse_bool,
+    parse_budget,
+    parse_env,
+    parse_extra_file,
+    parse_growth,
+    parse_health_path,
+    parse_module,
     parse_port,
+    parse_seconds,
     parse_user,
+    parse_worker_class,
+    parse_workers,
     resolve,
+    size_budget,
 )
+
+
+def test_the_schema_declares_every_field_of_the_settings_once() -> None:
+    assert [setting.name for setting in SCHEMA] == [f.name for f in dataclasses.fields(Settings)]
+    assert len(SETTINGS) == len(SCHEMA)
+
+
+@pytest.mark.parametrize("setting", SCHEMA, ids=lambda s: s.name)
+def test_each_setting_is_an_ini_option_whose_help_states_its_default(setting: Any) -> None:
+    assert setting.ini == f"scratch_image_{setting.name}"
+    assert setting.kind in {"string", "linelist", "paths"}
+    shown = setting.default if setting.default is not None else setting.unset
+    assert setting.ini_help == f"{setting.help} (default: {shown})"
+
+
+def test_the_defaults_are_pinned(tmp_path: Path) -> None:
+    assert resolve({"app": "random_api:app"}, tmp_path) == Settings(
+        app=AppSpec("random_api", "app"),
+        app_path=(tmp_path,),
+        budget=9_000_000,
+        budget_metric="size",
+        budget_warn=None,
+        max_growth=Growth(percent=5.0),
+        user=65535,
+        port=8000,
+        workers=2,
+        worker_class="sync",
+        health_path="/",
+        ready_timeout=30.0,
+        hidden_imports=(),
+        excludes=(),
+        collect_data=(),
+        copy_metadata=(),
+        trim=(),
+        exclude_files=(),
+        compression="xz",
+        extra_files=(),
+        env=(),
+        hardened=True,
+        cache_dir=None,
+    )
+
+
+def test_the_defaults_as_the_help_shows_them() -> None:
+    shown = {s.name: s.default for s in SCHEMA if s.default is not None}
+    assert shown == {
+        "budget": "9MB",
+        "budget_metric": "size",
+        "max_growth": "5%",
+        "user": "65535",
+        "port": "8000",
+        "workers": "2",
+        "worker_class": "sync",
+        "health_path": "/",
+        "ready_timeout": "30",
+        "compression": "xz",
+        "hardened": "true",
+    }
+    assert SETTINGS["app_path"].ini_help.endswith("(default: the rootdir)")
 
 
 @pytest.mark.parametrize(
@@ -40,9 +115,8 @@ def test_parse_app_accepts(text: str, spec: AppSpec) -> None:
      "mod:app(1)", "mod:app(", "mod..sub:app", "mod::app"],
 )  # fmt: skip
 def test_parse_app_rejects(text: str) -> None:
-    with pytest.raises(SettingsError, match="expected module:callable") as info:
+    with pytest.raises(Invalid, match=r"^module:callable, e.g. myproject.wsgi:application or app:create_app"):
         parse_app(text)
-    assert info.value.name == "scratch_image_app"
 
 
 @pytest.mark.parametrize(
@@ -53,16 +127,17 @@ def test_app_spec_str_round_trips(spec: AppSpec, text: str) -> None:
     assert parse_app(str(spec)) == spec
 
 
-@pytest.mark.parametrize(("text", "uid"), [("root", 0), ("0", 0), ("65535", 65535), (" 1000 ", 1000)])
+@pytest.mark.parametrize(
+    ("text", "uid"), [("root", 0), ("0", 0), ("65535", 65535), (" 1000 ", 1000), (str(2**31 - 1), 2**31 - 1)]
+)
 def test_parse_user_accepts(text: str, uid: int) -> None:
     assert parse_user(text) == uid
 
 
-@pytest.mark.parametrize("text", ["nobody", "app", "-1", "1.5", "", str(2**31)])
+@pytest.mark.parametrize("text", ["nobody", "app", "-1", "1.5", "", str(2**31), "²"])
 def test_parse_user_rejects_names_and_non_numbers(text: str) -> None:
-    with pytest.raises(SettingsError, match="expected a numeric UID") as info:
+    with pytest.raises(Invalid, match=r"^a numeric UID such as 65535"):
         parse_user(text)
-    assert info.value.name == "scratch_image_user"
 
 
 @pytest.mark.parametrize(("text", "port"), [("1", 1), ("8000", 8000), ("65535", 65535), (" 8080 ", 8080)])
@@ -70,17 +145,130 @@ def test_parse_port_accepts(text: str, port: int) -> None:
     assert parse_port(text) == port
 
 
-@pytest.mark.parametrize("text", ["0", "65536", "-1", "http", "80.5", ""])
+@pytest.mark.parametrize("text", ["0", "65536", "-1", "http", "80.5", "", "²"])
 def test_parse_port_rejects(text: str) -> None:
-    with pytest.raises(SettingsError, match="expected a TCP port from 1 to 65535") as info:
+    with pytest.raises(Invalid, match=r"^a TCP port from 1 to 65535$"):
         parse_port(text)
-    assert info.value.name == "scratch_image_port"
 
 
-@pytest.mark.parametrize("parse", [parse_port, parse_user])
-def test_unicode_digits_are_a_settings_error(parse: Callable[[str], int]) -> None:
-    with pytest.raises(SettingsError):
-        parse("²")
+@pytest.mark.parametrize(("text", "workers"), [("1", 1), ("2", 2), (" 16 ", 16)])
+def test_parse_workers_accepts_one_and_more(text: str, workers: int) -> None:
+    assert parse_workers(text) == workers
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "two", "1.5", ""])
+def test_parse_workers_rejects(text: str) -> None:
+    with pytest.raises(Invalid, match=r"^a whole number of at least 1$"):
+        parse_workers(text)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("30", 30.0), ("2.5s", 2.5), (" 0.05 ", 0.05), ("1e1", 10.0)])
+def test_parse_seconds_accepts(text: str, seconds: float) -> None:
+    assert parse_seconds(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "soon", "nan", "", "s"])
+def test_parse_seconds_rejects(text: str) -> None:
+    with pytest.raises(Invalid, match=r"^a positive number of seconds"):
+        parse_seconds(text)
+
+
+@pytest.mark.parametrize(("text", "size"), [("9MB", 9_000_000), ("8.5MB", 8_500_000), ("200", 200)])
+def test_parse_budget_accepts(text: str, size: int) -> None:
+    assert parse_budget(text) == size
+
+
+@pytest.mark.parametrize("text", ["nine", "-3MB", "0", "9 parsecs"])
+def test_parse_budget_rejects(text: str) -> None:
+    with pytest.raises(Invalid, match=r"^a size such as 9MB"):
+        parse_budget(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "growth"),
+    [
+        ("5%", Growth(percent=5.0)),
+        ("0.5%", Growth(percent=0.5)),
+        ("200KB", Growth(size=200_000)),
+        ("1", Growth(size=1)),
+    ],
+)
+def test_parse_growth_accepts_a_percentage_or_a_size(text: str, growth: Growth) -> None:
+    assert parse_growth(text) == growth
+
+
+@pytest.mark.parametrize("text", ["lots", "5 %%", "-5%", "%"])
+def test_parse_growth_rejects(text: str) -> None:
+    with pytest.raises(Invalid, match=r"^a percentage such as 5% or a size such as 200KB$"):
+        parse_growth(text)
+
+
+@pytest.mark.parametrize(("text", "path"), [("/", "/"), ("/health", "/health"), ("/a/b?c=1", "/a/b?c=1")])
+def test_parse_health_path_accepts_absolute_paths(text: str, path: str) -> None:
+    assert parse_health_path(text) == path
+
+
+def test_parse_health_path_rejects_a_relative_path() -> None:
+    with pytest.raises(Invalid, match=r"^an absolute URL path"):
+        parse_health_path("health")
+
+
+@pytest.mark.parametrize(
+    ("line", "pair"), [("A=1", ("A", "1")), (" B =x", ("B", "x")), ("EMPTY=", ("EMPTY", "")), ("U=a=b", ("U", "a=b"))]
+)
+def test_parse_env_accepts(line: str, pair: tuple[str, str]) -> None:
+    assert parse_env(line) == pair
+
+
+@pytest.mark.parametrize("line", ["WAIT_TIME", "1BAD=x", "=x", "A-B=1"])
+def test_parse_env_rejects(line: str) -> None:
+    with pytest.raises(Invalid, match=r"^NAME=value lines"):
+        parse_env(line)
+
+
+@pytest.mark.parametrize("name", ["json", "falcon.app", "_private.mod2"])
+def test_parse_module_accepts_dotted_names(name: str) -> None:
+    assert parse_module(name) == name
+
+
+@pytest.mark.parametrize("name", ["my-module", "a..b", "a.", "1a", "a b"])
+def test_parse_module_rejects(name: str) -> None:
+    with pytest.raises(Invalid, match=r"^dotted module names"):
+        parse_module(name)
+
+
+@pytest.mark.parametrize("text", ["sync", "gthread", " gevent ", "myapp.workers.Fast"])
+def test_parse_worker_class_accepts(text: str) -> None:
+    assert parse_worker_class(text) == text.strip()
+
+
+@pytest.mark.parametrize("text", ["fast", "myapp.", ".Worker"])
+def test_parse_worker_class_rejects(text: str) -> None:
+    with pytest.raises(Invalid, match=r"^one of sync, gthread"):
+        parse_worker_class(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("true", True), ("yes", True), ("1", True), ("on", True), (" TRUE ", True),
+     ("false", False), ("no", False), ("0", False), ("off", False), (" False ", False)],
+)  # fmt: skip
+def test_parse_bool(text: str, value: bool) -> None:
+    assert parse_bool(text) is value
+
+
+def test_parse_bool_rejects() -> None:
+    with pytest.raises(Invalid, match=r"^true or false$"):
+        parse_bool("maybe")
+
+
+def test_parse_extra_file(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    assert parse_extra_file("config:etc", tmp_path) == (tmp_path / "config", "etc")
+    assert parse_extra_file(" config : ", tmp_path) == (tmp_path / "config", ".")
+    for line in ("missing.toml:etc", "config", ":etc"):
+        with pytest.raises(Invalid, match=r"^SOURCE:DEST lines naming an existing file"):
+            parse_extra_file(line, tmp_path)
 
 
 def test_settings_error_message_names_option_value_and_accepted_form() -> None:
@@ -89,88 +277,104 @@ def test_settings_error_message_names_option_value_and_accepted_form() -> None:
     assert str(error) == "scratch_image_port = '0': expected a TCP port from 1 to 65535"
 
 
-def test_resolve_defaults(tmp_path: Path) -> None:
-    settings = resolve({"app": "random_api:app"}, tmp_path)
-    assert settings == Settings(app=AppSpec("random_api", "app"), app_path=(tmp_path,))
-    assert (settings.budget, settings.user, settings.port, settings.workers) == (9_000_000, 65535, 8000, 2)
-    assert (settings.health_path, settings.hardened, settings.ready_timeout) == ("/", True, 30.0)
-
-
 def test_resolve_treats_empty_ini_values_as_unset(tmp_path: Path) -> None:
     raw: dict[str, Any] = {
         "app": "random_api:app", "app_path": [], "budget": "", "user": "", "port": " ", "workers": "",
-        "health_path": "", "ready_timeout": "", "hidden_imports": [], "env": [], "hardened": True,
+        "health_path": "", "ready_timeout": "", "hidden_imports": [], "env": [], "hardened": "",
     }  # fmt: skip
-    assert resolve(raw, tmp_path) == Settings(app=AppSpec("random_api", "app"), app_path=(tmp_path,))
+    assert resolve(raw, tmp_path) == resolve({"app": "random_api:app"}, tmp_path)
 
 
 def test_resolve_parses_every_setting(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
     raw: dict[str, Any] = {
         "app": "api.wsgi:create()",
         "app_path": ["fixtures/app", tmp_path / "abs"],
         "budget": "8.5MB",
+        "budget_metric": "compressed",
+        "budget_warn": "8MB",
+        "max_growth": "200KB",
         "user": "1000",
         "port": "8080",
         "workers": "4",
+        "worker_class": "gthread",
         "health_path": "/health",
         "ready_timeout": "2.5s",
         "hidden_imports": ["falcon.app", "  ", " uuid "],
         "excludes": ["tkinter"],
         "collect_data": ["certifi"],
         "copy_metadata": ["falcon"],
+        "trim": ["tls", "codecs"],
+        "exclude_files": ["*.po"],
+        "compression": "zlib-only",
+        "extra_files": ["config:etc"],
         "env": ["WAIT_TIME=0.5", "EMPTY=", "URL=a=b"],
-        "hardened": False,
+        "hardened": "false",
+        "cache_dir": "build-cache",
     }
-    settings = resolve(raw, tmp_path)
-    assert settings == Settings(
+    assert resolve(raw, tmp_path) == Settings(
         app=AppSpec("api.wsgi", "create", call=True),
         app_path=(tmp_path / "fixtures/app", tmp_path / "abs"),
         budget=8_500_000,
+        budget_metric="compressed",
+        budget_warn=8_000_000,
+        max_growth=Growth(size=200_000),
         user=1000,
         port=8080,
         workers=4,
+        worker_class="gthread",
         health_path="/health",
+        ready_timeout=2.5,
         hidden_imports=("falcon.app", "uuid"),
         excludes=("tkinter",),
         collect_data=("certifi",),
         copy_metadata=("falcon",),
+        trim=("tls", "codecs"),
+        exclude_files=("*.po",),
+        compression="zlib-only",
+        extra_files=((tmp_path / "config", "etc"),),
         env=(("WAIT_TIME", "0.5"), ("EMPTY", ""), ("URL", "a=b")),
         hardened=False,
-        ready_timeout=2.5,
+        cache_dir=tmp_path / "build-cache",
     )
 
 
-@pytest.mark.parametrize("hardened", ["false", "no", "0", "off", " False "])
-def test_resolve_reads_hardened_from_text(tmp_path: Path, hardened: str) -> None:
-    assert resolve({"app": "a:b", "hardened": hardened}, tmp_path).hardened is False
-
-
 @pytest.mark.parametrize(
-    ("key", "value", "name", "expected"),
+    ("key", "value", "expected"),
     [
-        ("app", "", "scratch_image_app", "module:callable"),
-        ("app", "no_colon", "scratch_image_app", "module:callable"),
-        ("budget", "nine", "scratch_image_budget", "a size such as 9MB"),
-        ("budget", "-3MB", "scratch_image_budget", "a size such as 9MB"),
-        ("user", "nobody", "scratch_image_user", "a numeric UID"),
-        ("port", "0", "scratch_image_port", "a TCP port from 1 to 65535"),
-        ("workers", "0", "scratch_image_workers", "a whole number of at least 1"),
-        ("workers", "two", "scratch_image_workers", "a whole number of at least 1"),
-        ("health_path", "health", "scratch_image_health_path", "an absolute URL path"),
-        ("ready_timeout", "soon", "scratch_image_ready_timeout", "a positive number of seconds"),
-        ("ready_timeout", "-1", "scratch_image_ready_timeout", "a positive number of seconds"),
-        ("env", ["NO_EQUALS"], "scratch_image_env", "NAME=value lines"),
-        ("env", ["1BAD=x"], "scratch_image_env", "NAME=value lines"),
-        ("hardened", "maybe", "scratch_image_hardened", "true or false"),
+        ("app", "no_colon", "module:callable"),
+        ("budget", "nine", "a size such as 9MB"),
+        ("budget_metric", "pulled", "size or compressed"),
+        ("budget_warn", "lots", "a size such as 9MB"),
+        ("max_growth", "lots", "a percentage such as 5%"),
+        ("user", "nobody", "a numeric UID"),
+        ("port", "0", "a TCP port from 1 to 65535"),
+        ("workers", "0", "a whole number of at least 1"),
+        ("worker_class", "fast", "one of sync, gthread"),
+        ("health_path", "health", "an absolute URL path"),
+        ("ready_timeout", "soon", "a positive number of seconds"),
+        ("hidden_imports", ["falcon app"], "dotted module names"),
+        ("excludes", ["tk-inter"], "dotted module names"),
+        ("collect_data", ["my-pkg"], "dotted module names"),
+        ("trim", ["openssl"], "names of trims, one a line: tls, codecs, compression"),
+        ("compression", "gzip", "one of xz, zlib, zlib-only"),
+        ("extra_files", ["missing.toml:etc"], "SOURCE:DEST lines"),
+        ("env", ["NO_EQUALS"], "NAME=value lines"),
+        ("hardened", "maybe", "true or false"),
     ],
 )
-def test_resolve_errors_name_the_ini_option(tmp_path: Path, key: str, value: Any, name: str, expected: str) -> None:
-    raw = {"app": "random_api:app", key: value}
+def test_resolve_errors_name_the_ini_option_and_the_value(tmp_path: Path, key: str, value: Any, expected: str) -> None:
     with pytest.raises(SettingsError) as info:
-        resolve(raw, tmp_path)
+        resolve({"app": "random_api:app", key: value}, tmp_path)
+    name = f"scratch_image_{key}"
+    shown = value[0] if isinstance(value, list) else value
     assert info.value.name == name
-    assert str(info.value).startswith(f"{name} = ")
-    assert f": expected {expected}" in str(info.value)
+    assert str(info.value).startswith(f"{name} = {shown!r}: expected {expected}")
+
+
+def test_resolve_needs_the_app(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=r"^scratch_image_app = '': expected module:callable naming the WSGI app"):
+        resolve({"app": "  "}, tmp_path)
 
 
 def test_resolve_refuses_root_while_hardened(tmp_path: Path) -> None:
@@ -179,8 +383,8 @@ def test_resolve_refuses_root_while_hardened(tmp_path: Path) -> None:
     assert info.value.name == "scratch_image_user"
 
 
-def _settings(**changes: Any) -> Settings:
-    return Settings(app=AppSpec("a", "b"), app_path=(Path("."),), **changes)
+def _settings(tmp_path: Path, **changes: Any) -> Settings:
+    return dataclasses.replace(resolve({"app": "a:b"}, tmp_path), **changes)
 
 
 @pytest.mark.parametrize(
@@ -189,38 +393,65 @@ def _settings(**changes: Any) -> Settings:
         ({"user": 0}, "scratch_image_user", "scratch_image_user = '0': expected a non-root UID"),
         ({"port": 80}, "scratch_image_port", "scratch_image_port = '80': expected a port of 1024 or more: user 65535"),
         ({"port": 1023, "user": 1000, "hardened": False}, "scratch_image_port", "user 1000 cannot bind below 1024"),
+        ({"budget_warn": 9_000_001}, "scratch_image_budget_warn", r"a size at most scratch_image_budget \(9,000,000"),
     ],
 )
-def test_check_consistent_refuses(changes: dict[str, Any], name: str, message: str) -> None:
+def test_check_consistent_refuses(tmp_path: Path, changes: dict[str, Any], name: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message) as info:
-        check_consistent(_settings(**changes))
+        check_consistent(_settings(tmp_path, **changes))
     assert info.value.name == name
 
 
 @pytest.mark.parametrize(
     "changes",
-    [{}, {"port": 1024}, {"user": 0, "hardened": False, "port": 80}, {"user": 1, "hardened": False, "port": 65535}],
+    [
+        {},
+        {"port": 1024},
+        {"user": 0, "hardened": False, "port": 80},
+        {"user": 1, "hardened": False, "port": 65535},
+        {"budget_warn": 9_000_000},
+    ],
 )
-def test_check_consistent_accepts(changes: dict[str, Any]) -> None:
-    check_consistent(_settings(**changes))
+def test_check_consistent_accepts(tmp_path: Path, changes: dict[str, Any]) -> None:
+    check_consistent(_settings(tmp_path, **changes))
 
 
-def test_trims_compression_and_excluded_files_are_read_and_checked(tmp_path: Path) -> None:
-    raw = {"app": "a:b", "trim": ["tls", "codecs"], "compression": "zlib", "exclude_files": ["*.po"]}
+def test_size_budget_is_the_budget_its_metric_and_warning(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, budget=5, budget_metric="compressed", budget_warn=4)
+    assert size_budget(settings) == Budget(5, "compressed", 4)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "text"),
+    [
+        ("hardened", False, "false"),
+        ("hardened", True, "true"),
+        ("user", 1000, "1000"),
+        ("budget", 9_000_000, "9000000"),
+        ("ready_timeout", 2.5, "2.5"),
+        ("port", "8080", "8080"),
+        ("env", {"A": "1", "B": "x=y"}, ["A=1", "B=x=y"]),
+        ("env", "A=1", ["A=1"]),
+        ("trim", [], []),
+        ("trim", ("tls", "codecs"), ["tls", "codecs"]),
+        ("hidden_imports", "a\nb", ["a", "b"]),
+        ("app_path", Path("/srv/app"), ["/srv/app"]),
+    ],
+)
+def test_as_ini_turns_typed_values_into_ini_text(name: str, value: object, text: object) -> None:
+    assert as_ini(name, value) == text
+
+
+def test_typed_values_resolve_like_their_text(tmp_path: Path) -> None:
+    raw = {"app": "a:b"} | {
+        name: as_ini(name, value) for name, value in {"hardened": False, "user": 1000, "env": {"A": "1"}}.items()
+    }
     settings = resolve(raw, tmp_path)
-    assert (settings.trim, settings.compression, settings.exclude_files) == (("tls", "codecs"), "zlib", ("*.po",))
-    with pytest.raises(SettingsError, match="scratch_image_trim = 'openssl': expected names of trims, one a line"):
-        resolve({"app": "a:b", "trim": ["openssl"]}, tmp_path)
-    with pytest.raises(SettingsError, match="scratch_image_compression = 'gzip': expected one of xz, zlib, zlib-only"):
-        resolve({"app": "a:b", "compression": "gzip"}, tmp_path)
+    assert (settings.hardened, settings.user, settings.env) == (False, 1000, (("A", "1"),))
 
 
-def test_worker_class_and_extra_files_are_read_and_checked(tmp_path: Path) -> None:
-    (tmp_path / "config").mkdir()
-    settings = resolve({"app": "a:b", "worker_class": "gthread", "extra_files": ["config:etc"]}, tmp_path)
-    assert settings.worker_class == "gthread"
-    assert settings.extra_files == ((tmp_path / "config", "etc"),)
-    with pytest.raises(SettingsError, match="scratch_image_worker_class = 'fast': expected one of sync, gthread"):
-        resolve({"app": "a:b", "worker_class": "fast"}, tmp_path)
-    with pytest.raises(SettingsError, match=r"scratch_image_extra_files = 'missing\.toml:etc': expected SOURCE:DEST"):
-        resolve({"app": "a:b", "extra_files": ["missing.toml:etc"]}, tmp_path)
+def test_as_ini_refuses_unknown_names_and_values_of_no_ini_form() -> None:
+    with pytest.raises(TypeError, match="unknown setting 'budgett'; known: app, app_path, budget"):
+        as_ini("budgett", "5MB")
+    with pytest.raises(TypeError, match="scratch_image_env: expected a string or a list of strings"):
+        as_ini("env", object())

@@ -9,7 +9,7 @@ import pytest
 
 from pytest_scratchimage import trim
 from pytest_scratchimage.build import freeze_spec
-from pytest_scratchimage.settings import AppSpec, Settings
+from pytest_scratchimage.settings import resolve
 
 
 def test_the_tls_trim_leaves_out_openssl_and_ships_the_ssl_stub() -> None:
@@ -27,9 +27,7 @@ def test_the_codecs_trim_keeps_utf8_latin1_and_idna_only() -> None:
 
 
 def test_the_spec_carries_the_trims_and_the_excluded_files(tmp_path: Path) -> None:
-    settings = Settings(
-        app=AppSpec("a", "b"), app_path=(tmp_path,), trim=("compression", "tls"), exclude_files=("*.po",)
-    )
+    settings = resolve({"app": "a:b", "trim": ["compression", "tls"], "exclude_files": ["*.po"]}, tmp_path)
     spec = freeze_spec(settings, tmp_path / "launcher.py")
     assert {"bz2", "_lzma", "_ssl"} <= set(spec.excludes)
     text = spec.render(tmp_path)
