@@ -18,12 +18,25 @@ import tarfile
 import zlib
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from .sizes import Contributor
+from .sizes import format_size
 
 STATICX_SECTION = ".staticx.archive"
 XZ_MAGIC = b"\xfd7zXZ\x00"
+
+
+@dataclass(frozen=True)
+class Contributor:
+    """A part of the image and its bytes: ``libpython 1.28 MB``."""
+
+    kind: str  # "package", "stdlib", "library" (collected by PyInstaller), "staticx" (added by StaticX), "loader"
+    name: str
+    bytes: int
+
+    def __str__(self) -> str:
+        return f"{self.name} {format_size(self.bytes)}"
 
 
 def staticx_archive(binary: Path) -> bytes:

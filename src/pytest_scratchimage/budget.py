@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .sizes import Contributor, format_size
+from .sizes import METRICS, format_size
 
-METRICS = {
-    "size": "the engine's image Size",
-    "compressed": "the gzipped layers a registry stores",
-}
+if TYPE_CHECKING:
+    from .breakdown import Contributor
+
 TOP = 5
 
 

@@ -24,12 +24,11 @@ from typing import TypeVar
 from filelock import FileLock
 
 from . import trim
-from .breakdown import breakdown
+from .breakdown import Contributor, breakdown
 from .errors import ScratchImageError
 from .freeze import FreezeSpec, freeze
 from .launcher import Launcher
 from .settings import Settings
-from .sizes import Contributor
 from .staticize import XZ, staticize
 
 BINARY = "app"

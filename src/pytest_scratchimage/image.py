@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .breakdown import Contributor
 from .errors import ScratchImageError
 from .inspect import SHELL_NAMES, FileEntry, compressed_size, image_layers, merge_layers
-from .sizes import Contributor
 
 if TYPE_CHECKING:
     import docker

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .budget import METRICS, Budget
-from .sizes import ACCEPTED, format_size, parse_size
+from .sizes import ACCEPTED, METRICS, format_size, parse_size
 
 if TYPE_CHECKING:
+    from .budget import Budget
     from .image import ScratchImage
     from .run import ScratchContainer
 
@@ -23,8 +22,9 @@ SIGNATURES = {
 Arguments = tuple[Sequence[Any], Mapping[str, Any]]
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
+    """What a test's budget markers limit; a light record, read for every test of every run."""
+
     size: Budget | None = None
     startup: float | None = None
     memory: int | None = None
@@ -101,6 +101,8 @@ def parse_limits(markers: Mapping[str, Arguments]) -> Limits:
 
 
 def size_budget(budget: object, metric: str = "size", warn: object = None) -> Budget:
+    from .budget import Budget
+
     return Budget(_size(budget), metric, None if warn is None else _size(warn))
 
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 FLAG = "--scratch-image"
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(NamedTuple):
     """One command-line option: ``--scratch-image-<name>``; ``metavar`` for one that takes a value."""
 
     name: str
@@ -43,8 +41,7 @@ class OptionError(ValueError):
     """A command-line option that cannot work; the message names it and says what to do."""
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     """What the command line asked for."""
 
     enabled: bool = False

@@ -7,9 +7,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .breakdown import Contributor
 from .budget import TOP, Budget, Growth
 from .options import FLAG, Options
-from .sizes import Contributor, format_size
+from .sizes import format_size
 
 N = TypeVar("N", int, float)
 

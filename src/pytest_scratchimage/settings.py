@@ -12,12 +12,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .budget import METRICS, Budget, Growth
-from .launcher import WORKER_MODULES, AppSpec
-from .sizes import ACCEPTED, parse_size
+from .sizes import ACCEPTED, METRICS, parse_size
 from .trim import TRIMS
+from .wsgi import WORKER_MODULES, AppSpec
+
+if TYPE_CHECKING:
+    from .budget import Budget, Growth
 
 PREFIX = "scratch_image_"
 COMPRESSIONS = ("xz", "zlib", "zlib-only")  # see freeze.ZLIB_LEVELS and staticize.XZ
@@ -92,6 +94,8 @@ def parse_budget(text: str) -> int:
 
 
 def parse_growth(text: str) -> Growth:
+    from .budget import Growth
+
     value = text.strip()
     if re.fullmatch(r"[0-9]+(\.[0-9]+)?%", value):
         return Growth(percent=float(value[:-1]))
@@ -162,8 +166,7 @@ def parse_extra_file(line: str, rootdir: Path) -> tuple[Path, str]:
 # --- the schema ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """One setting: ``scratch_image_<name>`` in the ini file, a field of ``Settings``.
 
     ``kind`` is pytest's ini type: ``string`` (one value), ``linelist`` (one a line) or ``paths`` (one a
@@ -291,6 +294,8 @@ class Settings:
 
 def size_budget(settings: Settings) -> Budget:
     """The session gate's budget."""
+    from .budget import Budget
+
     return Budget(settings.budget, settings.budget_metric, settings.budget_warn)
 
 

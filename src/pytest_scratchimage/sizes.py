@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 UNITS = {
     "": 1,
@@ -14,6 +13,10 @@ UNITS = {
     "KIB": 1024,
     "MIB": 1024**2,
     "GIB": 1024**3,
+}
+METRICS = {  # what a size budget can limit
+    "size": "the engine's image Size",
+    "compressed": "the gzipped layers a registry stores",
 }
 ACCEPTED = "a size such as 9MB, 8.5MB, 9000KB, 8MiB or 9000000 (bytes)"
 _SIZE = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[A-Za-z]*)")
@@ -37,15 +40,3 @@ def format_size(size: int) -> str:
         if abs(size) >= factor * 0.9995:  # 999,999 B is 1.00 MB, not 1000.00 KB
             return f"{size / factor:.2f} {unit}"
     return f"{size} B"
-
-
-@dataclass(frozen=True)
-class Contributor:
-    """A part of the image and its bytes: ``libpython 1.28 MB``."""
-
-    kind: str  # "package", "stdlib", "library" (collected by PyInstaller), "staticx" (added by StaticX), "loader"
-    name: str
-    bytes: int
-
-    def __str__(self) -> str:
-        return f"{self.name} {format_size(self.bytes)}"

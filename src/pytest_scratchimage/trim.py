@@ -7,10 +7,9 @@ request by the app's own probes. Sizes are what each saved on the fixture app (s
 
 from __future__ import annotations
 
-import encodings
-import pkgutil
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 HOOKS = Path(__file__).parent / "hooks"
 
@@ -24,14 +23,18 @@ KEPT_CODECS = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Trim:
+class Trim(NamedTuple):
+    """One lever; a light record, since the settings (loaded with the plugin) name the trims."""
+
     description: str
-    excludes: tuple[str, ...] = ()
+    excludes: Callable[[], tuple[str, ...]]  # called at build time: listing them can take a while
     runtime_hooks: tuple[Path, ...] = ()
 
 
 def unused_codecs() -> tuple[str, ...]:
+    import encodings
+    import pkgutil
+
     return tuple(
         sorted(f"encodings.{m.name}" for m in pkgutil.iter_modules(encodings.__path__) if m.name not in KEPT_CODECS)
     )
@@ -41,19 +44,19 @@ TRIMS = {
     "tls": Trim(
         "no TLS: OpenSSL (libssl, libcrypto), _ssl and _hashlib left out, ssl replaced by a stub that refuses "
         "TLS; hashlib falls back to its built-in hashes (-1.7 MB)",
-        ("ssl", "_ssl", "_hashlib"),
+        lambda: ("ssl", "_ssl", "_hashlib"),
         (HOOKS / "ssl_stub.py",),
     ),
     "codecs": Trim(
         "only the UTF, Latin-1, ASCII and IDNA codecs: the CJK and legacy code pages left out (-0.3 MB)",
-        unused_codecs(),
+        unused_codecs,
     ),
-    "compression": Trim("no bz2 or lzma (and their libraries): zlib stays", ("bz2", "_bz2", "lzma", "_lzma")),
+    "compression": Trim("no bz2 or lzma (and their libraries): zlib stays", lambda: ("bz2", "_bz2", "lzma", "_lzma")),
 }
 
 
 def excludes(names: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(module for name in names for module in TRIMS[name].excludes)
+    return tuple(module for name in names for module in TRIMS[name].excludes())
 
 
 def runtime_hooks(names: tuple[str, ...]) -> tuple[Path, ...]:

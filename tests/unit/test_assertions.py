@@ -10,10 +10,10 @@ from typing import Any, NamedTuple
 import pytest
 
 from pytest_scratchimage.assertions import assert_no_shell, assert_runs_as, assert_size_within
+from pytest_scratchimage.breakdown import Contributor
 from pytest_scratchimage.budget import Budget
 from pytest_scratchimage.image import ScratchImage
 from pytest_scratchimage.run import ScratchContainer
-from pytest_scratchimage.sizes import Contributor
 
 
 class ExecResult(NamedTuple):

@@ -9,8 +9,8 @@ import pytest
 
 from pytest_scratchimage.build import build_binary, cache_key, freeze_spec, source_files
 from pytest_scratchimage.errors import ScratchImageError
-from pytest_scratchimage.launcher import AppSpec
 from pytest_scratchimage.settings import Settings, resolve
+from pytest_scratchimage.wsgi import AppSpec
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import ast
 
 import pytest
 
-from pytest_scratchimage.launcher import AppSpec, Launcher
+from pytest_scratchimage.launcher import Launcher
+from pytest_scratchimage.wsgi import AppSpec
 
 
 def _options(source: str) -> object:

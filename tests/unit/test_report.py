@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from pytest_scratchimage.breakdown import Contributor
 from pytest_scratchimage.budget import Budget, Growth
 from pytest_scratchimage.options import Options
 from pytest_scratchimage.report import SizeReport, baseline_of, gate, growth_failure
-from pytest_scratchimage.sizes import Contributor
 
 CONTRIBUTORS = [Contributor("library", "libpython", 2_600_000), Contributor("package", "falcon", 200_000)]
 

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from pytest_scratchimage.budget import Budget, Growth
-from pytest_scratchimage.launcher import AppSpec
 from pytest_scratchimage.settings import (
     SCHEMA,
     SETTINGS,
@@ -34,6 +33,7 @@ from pytest_scratchimage.settings import (
     resolve,
     size_budget,
 )
+from pytest_scratchimage.wsgi import AppSpec
 
 
 def test_the_schema_declares_every_field_of_the_settings_once() -> None:
