@@ -158,8 +158,8 @@ def check_on_host(settings: Settings) -> None:
     problems = json.loads(done.stdout.splitlines()[0])
     if problems:
         setting, name, why = problems[0]
-        every = "\n".join(f"{s} = {n!r}: {w}" for s, n, w in problems)
-        raise ScratchImageError(f"check: {setting} = {name!r}: {why} by {sys.executable}; fix or remove it", every)
+        others = "\n".join(f"{s} = {n!r}: {w}" for s, n, w in problems[1:])
+        raise ScratchImageError(f"check: {setting} = {name!r}: {why} by {sys.executable}; fix or remove it", others)
 
 
 def build_binary(settings: Settings, cache: Path, progress: Progress, rebuild: bool = False) -> Build:

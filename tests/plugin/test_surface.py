@@ -162,3 +162,55 @@ def test_an_ssh_engine_fails_at_once_saying_why(pytester: pytest.Pytester, monke
     result.stdout.fnmatch_lines(
         ["*engine: DOCKER_HOST = 'ssh://deploy@build-host': over ssh:// the app's published port cannot be probed*"]
     )
+
+
+@pytest.mark.parametrize(
+    ("option", "make", "message"),
+    [
+        ("--scratch-image-report={root}", None, "--scratch-image-report {root} is a folder; name a file in it"),
+        (
+            "--scratch-image-report={root}/a-file/report.json",
+            "a-file",
+            "--scratch-image-report {root}/a-file/report.json cannot be made: {root}/a-file is a file",
+        ),
+        (
+            "--scratch-image-baseline={root}/missing.json",
+            None,
+            "--scratch-image-baseline {root}/missing.json does not exist; write it with *",
+        ),
+        (
+            "--scratch-image-baseline={root}/a-file",
+            "a-file",
+            "--scratch-image-baseline {root}/a-file is unreadable (Expecting value: *); write it with *",
+        ),
+    ],
+)
+def test_path_options_are_checked_before_anything_runs(
+    pytester: pytest.Pytester, option: str, make: str | None, message: str
+) -> None:
+    if make:
+        (pytester.path / make).write_text("")
+    pytester.makepyfile("def test_plain(): pass")
+    root = str(pytester.path)
+    result = pytester.runpytest("--scratch-image", "-o", "scratch_image_app=random_api:app", option.format(root=root))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: pytest-scratchimage: {message.format(root=root)}"])
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+def test_a_cache_dir_that_cannot_be_made_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    (pytester.path / "a-file").write_text("")
+    pytester.makepyfile("def test_plain(): pass")
+    result = pytester.runpytest(
+        "--scratch-image", "-o", "scratch_image_app=random_api:app", "-o", "scratch_image_cache_dir=a-file/cache"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"ERROR: pytest-scratchimage: scratch_image_cache_dir = '{pytester.path}/a-file/cache' cannot be made: *"]
+    )
+
+
+def test_path_options_are_not_checked_when_the_plugin_does_not_run(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_plain(): pass")
+    result = pytester.runpytest("-o", "scratch_image_app=random_api:app", f"--scratch-image-report={pytester.path}")
+    result.assert_outcomes(passed=1)
