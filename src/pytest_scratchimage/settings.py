@@ -187,9 +187,14 @@ class Setting(NamedTuple):
         return PREFIX + self.name
 
     @property
+    def shown_default(self) -> str:
+        """The default as ``--help`` and the README state it."""
+        return self.default if self.default is not None else self.unset
+
+    @property
     def ini_help(self) -> str:
-        """The help ``--help`` shows, stating the default."""
-        return f"{self.help} (default: {self.default if self.default is not None else self.unset})"
+        shown = self.shown_default
+        return f"{self.help} ({shown if shown == 'required' else 'default: ' + shown})"
 
     @property
     def is_list(self) -> bool:
@@ -213,7 +218,9 @@ class Setting(NamedTuple):
 
 
 SCHEMA: tuple[Setting, ...] = (
-    Setting("app", "string", parse_app, None, "the WSGI app to ship, module:callable or module:factory(); required"),
+    Setting(
+        "app", "string", parse_app, None, "the WSGI app to ship, module:callable or module:factory()", unset="required"
+    ),
     Setting(
         "app_path", "paths", parse_path, None, "folders the app is imported from, one a line", anchored=True,
         unset="the rootdir",
@@ -257,7 +264,7 @@ SCHEMA: tuple[Setting, ...] = (
     ),
     Setting(
         "cache_dir", "string", parse_path, None, "where built binaries are cached, relative to the rootdir",
-        anchored=True, unset=".pytest_cache/d/scratchimage, or ~/.cache/pytest-scratchimage without the cache plugin",
+        anchored=True, unset=".pytest_cache/d/scratchimage, else ~/.cache/pytest-scratchimage",
     ),
 )  # fmt: skip
 SETTINGS = {setting.name: setting for setting in SCHEMA}

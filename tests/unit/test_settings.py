@@ -46,7 +46,9 @@ def test_each_setting_is_an_ini_option_whose_help_states_its_default(setting: An
     assert setting.ini == f"scratch_image_{setting.name}"
     assert setting.kind in {"string", "linelist", "paths"}
     shown = setting.default if setting.default is not None else setting.unset
-    assert setting.ini_help == f"{setting.help} (default: {shown})"
+    assert setting.shown_default == shown
+    stated = "required" if setting.name == "app" else f"default: {shown}"
+    assert setting.ini_help == f"{setting.help} ({stated})"
 
 
 def test_the_defaults_are_pinned(tmp_path: Path) -> None:
