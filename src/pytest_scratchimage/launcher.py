@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .wsgi import WORKER_MODULES, AppSpec
+from .wsgi import AppSpec
 
 # gunicorn resolves these by name at run time, out of PyInstaller's sight.
 GUNICORN_HIDDEN_IMPORTS = ("gunicorn.glogging", "gunicorn.workers.sync")
@@ -65,7 +65,10 @@ class Launcher:
         """gunicorn loads its worker class by name: ``gthread`` is ``gunicorn.workers.gthread``."""
         if "." in self.worker_class:
             return (self.worker_class.rpartition(".")[0],)
-        return (f"gunicorn.workers.{WORKER_MODULES[self.worker_class]}",)
+        from gunicorn.workers import SUPPORTED_WORKERS
+
+        path = str(SUPPORTED_WORKERS.get(self.worker_class, ""))  # an unknown name fails the host check
+        return (path.rpartition(".")[0],) if path else ()
 
     def render(self) -> str:
         return _TEMPLATE.format(

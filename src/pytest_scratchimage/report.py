@@ -12,7 +12,7 @@ from .budget import TOP, Budget, Growth
 from .options import FLAG, Options
 from .sizes import format_size
 
-N = TypeVar("N", int, float)
+N = TypeVar("N", int, float)  # mutation: equivalent (the name is for type checkers)
 
 
 @dataclass
@@ -83,7 +83,7 @@ class SizeReport:
 
 
 def _worst(mine: N | None, theirs: N | None) -> N | None:
-    return max(mine, theirs) if mine is not None and theirs is not None else mine if theirs is None else theirs
+    return max((value for value in (mine, theirs) if value is not None), default=None)
 
 
 def baseline_of(report: SizeReport) -> dict[str, Any]:

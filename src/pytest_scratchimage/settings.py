@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .sizes import ACCEPTED, METRICS, parse_size
 from .trim import TRIMS
-from .wsgi import WORKER_MODULES, AppSpec
+from .wsgi import AppSpec
 
 if TYPE_CHECKING:
     from .budget import Budget, Growth
@@ -77,12 +77,13 @@ def parse_workers(text: str) -> int:
 
 
 def parse_seconds(text: str) -> float:
+    expected = "a positive number of seconds, e.g. 30 or 2.5s"
     try:
         seconds = float(text.strip().removesuffix("s"))
     except ValueError:
-        seconds = -1.0
+        raise Invalid(expected) from None
     if not seconds > 0:  # also refuses nan
-        raise Invalid("a positive number of seconds, e.g. 30 or 2.5s")
+        raise Invalid(expected)
     return seconds
 
 
@@ -137,8 +138,8 @@ def parse_module(line: str) -> str:
 
 def parse_worker_class(text: str) -> str:
     value = text.strip()
-    if value not in WORKER_MODULES and not re.fullmatch(rf"{_DOTTED}\.{_NAME}", value):
-        raise Invalid(f"one of {', '.join(WORKER_MODULES)} or a dotted path to a worker class")
+    if not re.fullmatch(rf"{_NAME}|{_DOTTED}\.{_NAME}", value):  # gunicorn's own names are checked on the host
+        raise Invalid("a gunicorn worker such as sync or gthread, or a dotted path to a worker class")
     return value
 
 

@@ -14,10 +14,7 @@ UNITS = {
     "MIB": 1024**2,
     "GIB": 1024**3,
 }
-METRICS = {  # what a size budget can limit
-    "size": "the engine's image Size",
-    "compressed": "the gzipped layers a registry stores",
-}
+METRICS = ("size", "compressed")  # what a size budget limits: the engine's image Size, or the gzipped layers
 ACCEPTED = "a size such as 9MB, 8.5MB, 9000KB, 8MiB or 9000000 (bytes)"
 _SIZE = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[A-Za-z]*)")
 

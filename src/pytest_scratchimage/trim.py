@@ -26,7 +26,6 @@ KEPT_CODECS = frozenset(
 class Trim(NamedTuple):
     """One lever; a light record, since the settings (loaded with the plugin) name the trims."""
 
-    description: str
     excludes: Callable[[], tuple[str, ...]]  # called at build time: listing them can take a while
     runtime_hooks: tuple[Path, ...] = ()
 
@@ -41,17 +40,13 @@ def unused_codecs() -> tuple[str, ...]:
 
 
 TRIMS = {
-    "tls": Trim(
-        "no TLS: OpenSSL (libssl, libcrypto), _ssl and _hashlib left out, ssl replaced by a stub that refuses "
-        "TLS; hashlib falls back to its built-in hashes (-1.7 MB)",
-        lambda: ("ssl", "_ssl", "_hashlib"),
-        (HOOKS / "ssl_stub.py",),
-    ),
-    "codecs": Trim(
-        "only the UTF, Latin-1, ASCII and IDNA codecs: the CJK and legacy code pages left out (-0.3 MB)",
-        unused_codecs,
-    ),
-    "compression": Trim("no bz2 or lzma (and their libraries): zlib stays", lambda: ("bz2", "_bz2", "lzma", "_lzma")),
+    # No TLS: OpenSSL (libssl, libcrypto), _ssl and _hashlib left out, ssl replaced by a stub that refuses
+    # TLS; hashlib falls back to its built-in hashes (-1.7 MB).
+    "tls": Trim(lambda: ("ssl", "_ssl", "_hashlib"), (HOOKS / "ssl_stub.py",)),
+    # Only the UTF, Latin-1, ASCII and IDNA codecs: the CJK and legacy code pages left out (-0.3 MB).
+    "codecs": Trim(unused_codecs),
+    # No bz2 or lzma, and so none of their libraries: zlib stays.
+    "compression": Trim(lambda: ("bz2", "_bz2", "lzma", "_lzma")),
 }
 
 

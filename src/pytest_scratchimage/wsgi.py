@@ -1,4 +1,4 @@
-"""What is served, as the user names it: the WSGI app, and gunicorn's worker classes.
+"""What is served, as the user names it: the WSGI app.
 
 Loaded with the plugin (the settings name these), so it holds light records only (see plugin.py).
 """
@@ -6,15 +6,6 @@ Loaded with the plugin (the settings name these), so it holds light records only
 from __future__ import annotations
 
 from typing import NamedTuple
-
-# gunicorn's own short names of its worker classes, and their modules
-WORKER_MODULES = {
-    "sync": "sync",
-    "gthread": "gthread",
-    "eventlet": "geventlet",
-    "gevent": "ggevent",
-    "tornado": "gtornado",
-}
 
 
 class AppSpec(NamedTuple):

@@ -23,6 +23,11 @@ pytestmark = pytest.mark.integration
         ),
         (
             "worker_class",
+            "gthred",
+            "scratch_image_worker_class = 'gthred': gunicorn has no worker of that name (it has sync, *gthread*)*",
+        ),
+        (
+            "worker_class",
             "random_api.Missing",
             "scratch_image_worker_class = 'random_api.Missing': random_api.Missing cannot be loaded (AttributeError: *",
         ),

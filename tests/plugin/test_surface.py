@@ -133,19 +133,6 @@ def test_size_budget_marker_skips_without_the_flag(pytester: pytest.Pytester) ->
     result.assert_outcomes(skipped=1)
 
 
-def test_help_lists_the_options_and_ini_settings(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest("--help")
-    result.stdout.fnmatch_lines(
-        [
-            "frozen, static, FROM scratch image of a WSGI app:",
-            "  --scratch-image*build, run and probe the scratch image*",
-            "  --scratch-image-rebuild*",
-        ]
-    )
-    for name in ("app", "app_path", "budget", "user", "port", "workers", "health_path", "hardened", "excludes"):
-        result.stdout.fnmatch_lines([f"  scratch_image_{name} (*"])
-
-
 def test_no_reachable_engine_fails_and_never_skips(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:9")
     pytester.makepyfile(USES_IMAGE)

@@ -11,7 +11,6 @@ import pytest
 
 from pytest_scratchimage.assertions import assert_no_shell, assert_runs_as, assert_size_within
 from pytest_scratchimage.breakdown import Contributor
-from pytest_scratchimage.budget import Budget
 from pytest_scratchimage.image import ScratchImage
 from pytest_scratchimage.run import ScratchContainer
 
@@ -56,41 +55,6 @@ def image(size: int = 8_000_000, files: tuple[str, ...] = ("/app", "/tmp")) -> S
 def container(fake: FakeContainer) -> ScratchContainer:
     engine: Any = fake
     return ScratchContainer("c1", "http://127.0.0.1:1234", 8000, 0.5, "/", engine)
-
-
-def test_budget_breach_states_size_budget_and_overage() -> None:
-    assert Budget(9_000_000).breach(9_400_000) == (
-        "image 9.40 MB (9,400,000 bytes) > budget 9.00 MB (+400.00 KB, 4.4% over)"
-    )
-
-
-@pytest.mark.parametrize("size", [0, 8_999_999, 9_000_000])
-def test_no_breach_within_budget(size: int) -> None:
-    assert Budget(9_000_000).breach(size) is None
-
-
-def test_a_breach_names_the_largest_contributors_and_the_metric() -> None:
-    breach = Budget(4_000_000, "compressed").breach(4_200_000, [Contributor("library", "libpython", 2_600_000)])
-    assert breach == (
-        "image (compressed) 4.20 MB (4,200,000 bytes) > budget 4.00 MB (+200.00 KB, 5.0% over); "
-        "largest: libpython 2.60 MB"
-    )
-
-
-def test_a_warning_level_warns_between_it_and_the_limit() -> None:
-    budget = Budget(9_000_000, warn=8_000_000)
-    assert budget.warning(7_999_999) is None
-    assert (
-        budget.warning(8_500_000) == "image 8.50 MB (8,500,000 bytes) > warning level 8.00 MB (+500.00 KB, 6.2% over)"
-    )
-    assert budget.warning(9_500_000) is None  # a breach, not a warning
-
-
-def test_a_budget_refuses_an_unknown_metric_and_a_warning_above_it() -> None:
-    with pytest.raises(ValueError, match="metric 'pulled' is not one of size, compressed"):
-        Budget(1, "pulled")
-    with pytest.raises(ValueError, match="warning level 2 B is above the budget 1 B"):
-        Budget(1, warn=2)
 
 
 @pytest.mark.parametrize("budget", ["9MB", 9_000_000, "8.6MiB"])

@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from pytest_scratchimage.launcher import Launcher
+from pytest_scratchimage.launcher import GUNICORN_HIDDEN_IMPORTS, Launcher
 from pytest_scratchimage.wsgi import AppSpec
 
 
@@ -67,3 +67,20 @@ def test_the_worker_class_is_a_hidden_import(worker_class: str, module: str) -> 
     launcher = Launcher(AppSpec("random_api", "app"), port=8000, workers=2, worker_class=worker_class)
     assert launcher.hidden_imports() == (module,)
     assert _options(launcher.render()) == launcher.options()
+
+
+def test_an_unknown_worker_name_adds_no_hidden_import_and_a_launcher_is_a_value() -> None:
+    launcher = Launcher(AppSpec("random_api", "app"), port=8000, workers=2, worker_class="gthred")
+    assert launcher.hidden_imports() == ()
+    assert hash(launcher) == hash(Launcher(AppSpec("random_api", "app"), port=8000, workers=2, worker_class="gthred"))
+    with pytest.raises(AttributeError):
+        launcher.port = 1  # type: ignore[misc]
+
+
+def test_the_gunicorn_hidden_imports_are_what_gunicorn_loads_by_name_by_default() -> None:
+    from gunicorn.config import Config
+    from gunicorn.workers import SUPPORTED_WORKERS
+
+    config = Config()
+    loaded_by_name = {config.logger_class.__module__, SUPPORTED_WORKERS[config.worker_class_str].rpartition(".")[0]}
+    assert set(GUNICORN_HIDDEN_IMPORTS) == loaded_by_name

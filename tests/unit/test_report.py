@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,3 +113,79 @@ def test_a_report_that_cannot_be_written_is_a_failure_not_a_crash(tmp_path: Path
         f"--scratch-image-report {tmp_path / 'a-file' / 'r.json'}: the report could not be written (File exists)"
     ]
     assert notes == []
+
+
+def test_headroom_at_exactly_the_budget_and_the_cache_line() -> None:
+    lines = report(9_000_000, cache="/root/.cache/pytest-scratchimage (the cache plugin is off)").lines()
+    assert lines[2] == "budget   9.00 MB of size: headroom 0 B"
+    assert lines[-1] == "cache    /root/.cache/pytest-scratchimage (the cache plugin is off)"
+
+
+@pytest.mark.parametrize(
+    ("mine", "theirs", "merged"),
+    [
+        ({"startup_seconds": 1.2, "memory": 50}, {"startup_seconds": 0.9, "memory": 60}, (1.2, 60, False)),
+        ({"startup_seconds": None, "memory": None}, {"startup_seconds": 0.9, "memory": 60}, (0.9, 60, False)),
+        ({"startup_seconds": 0.9, "memory": 60}, {"startup_seconds": None, "memory": None}, (0.9, 60, False)),
+        ({"cached": True}, {"cached": True}, (None, None, True)),
+        ({"cached": True}, {"cached": False}, (None, None, False)),
+    ],
+)
+def test_workers_reports_merge_into_the_worst_start_and_memory(
+    mine: dict[str, Any], theirs: dict[str, Any], merged: tuple[object, object, bool]
+) -> None:
+    result = report(**mine).merge(report(**theirs))
+    assert (result.startup_seconds, result.memory, result.cached) == merged
+    assert result.size == report().size
+
+
+def test_a_baseline_keeps_the_sizes_and_the_breakdown() -> None:
+    assert baseline_of(report()) == {
+        "size": 8_123_456,
+        "compressed": 7_000_000,
+        "breakdown": {"library:libpython": 2_600_000, "package:falcon": 200_000},
+    }
+
+
+def test_growth_at_the_limit_passes_and_one_byte_more_fails() -> None:
+    baseline = baseline_of(report(8_000_000))
+    assert growth_failure(report(8_400_000), baseline, Growth(percent=5)) is None
+    assert growth_failure(report(8_400_001), baseline, Growth(percent=5)) is not None
+    assert growth_failure(report(8_000_001), baseline, Growth(size=1)) is None
+    assert growth_failure(report(8_000_002), baseline, Growth(size=1)) is not None
+
+
+def test_a_growth_failure_lists_the_five_that_grew_most_largest_first() -> None:
+    before = [Contributor("stdlib", f"m{i}", 100_000) for i in range(7)] + [Contributor("package", "gone", 50_000)]
+    baseline = baseline_of(report(8_000_000, contributors=before))
+    after = [Contributor("stdlib", f"m{i}", 100_000 + 1_000 * i) for i in range(7)]
+    after.append(Contributor("package", "new", 3_500))
+    message = growth_failure(report(9_000_000, contributors=after), baseline, Growth(percent=5))
+    assert message == (
+        "image grew 8.00 MB → 9.00 MB (+1.00 MB, +12.5%) > 5%; "
+        "grew most: m6 +6.00 KB, m5 +5.00 KB, m4 +4.00 KB, new +3.50 KB, m3 +3.00 KB"
+    )
+
+
+def test_a_growth_failure_without_a_breakdown_says_only_how_much() -> None:
+    message = growth_failure(report(9_000_000, contributors=[]), {"size": 8_000_000}, Growth(size=100_000))
+    assert message == "image grew 8.00 MB → 9.00 MB (+1.00 MB, +12.5%) > 100.00 KB"
+
+
+def test_the_gate_writes_the_report_and_the_baseline_together_as_indented_json(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    written = tmp_path / "out" / "r.json", tmp_path / "deep" / "er" / "b.json"
+    options = Options(report=written[0], baseline=written[1], update_baseline=True)
+    failures, notes = gate(report(), Growth(percent=5), options)
+    assert failures == []
+    assert notes == [f"report written to {written[0]}", f"baseline written to {written[1]}"]
+    text = written[1].read_text()
+    assert text == json.dumps(baseline_of(report()), indent=2) + "\n"
+
+
+def test_a_growth_failure_counts_bytes_exactly_and_lists_only_what_grew() -> None:
+    baseline = {"size": 1_000, "breakdown": {"library:a": 10, "library:gone": 0, "library:shrank": 7}}
+    now = [Contributor("library", "a", 11), Contributor("library", "b", 5), Contributor("library", "shrank", 6)]
+    message = growth_failure(report(2_000, contributors=now), baseline, Growth(size=1))
+    assert message is not None
+    assert message.endswith("; grew most: b +5 B, a +1 B")

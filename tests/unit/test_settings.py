@@ -36,6 +36,13 @@ from pytest_scratchimage.settings import (
 from pytest_scratchimage.wsgi import AppSpec
 
 
+def test_settings_are_a_value() -> None:
+    settings = resolve({"app": "a:b"}, Path("/srv"))
+    assert hash(settings) == hash(resolve({"app": "a:b"}, Path("/srv")))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.port = 1  # type: ignore[misc]
+
+
 def test_the_schema_declares_every_field_of_the_settings_once() -> None:
     assert [setting.name for setting in SCHEMA] == [f.name for f in dataclasses.fields(Settings)]
     assert len(SETTINGS) == len(SCHEMA)
@@ -239,14 +246,14 @@ def test_parse_module_rejects(name: str) -> None:
         parse_module(name)
 
 
-@pytest.mark.parametrize("text", ["sync", "gthread", " gevent ", "myapp.workers.Fast"])
+@pytest.mark.parametrize("text", ["sync", "gthread", " gevent ", "gthred", "myapp.workers.Fast"])
 def test_parse_worker_class_accepts(text: str) -> None:
     assert parse_worker_class(text) == text.strip()
 
 
-@pytest.mark.parametrize("text", ["fast", "myapp.", ".Worker"])
+@pytest.mark.parametrize("text", ["fast worker", "myapp.", ".Worker", "my-app.Worker", ""])
 def test_parse_worker_class_rejects(text: str) -> None:
-    with pytest.raises(Invalid, match=r"^one of sync, gthread"):
+    with pytest.raises(Invalid, match=r"^a gunicorn worker such as sync or gthread, or a dotted path"):
         parse_worker_class(text)
 
 
@@ -352,7 +359,7 @@ def test_resolve_parses_every_setting(tmp_path: Path) -> None:
         ("user", "nobody", "a numeric UID"),
         ("port", "0", "a TCP port from 1 to 65535"),
         ("workers", "0", "a whole number of at least 1"),
-        ("worker_class", "fast", "one of sync, gthread"),
+        ("worker_class", "fast worker", "a gunicorn worker such as sync or gthread"),
         ("health_path", "health", "an absolute URL path"),
         ("ready_timeout", "soon", "a positive number of seconds"),
         ("hidden_imports", ["falcon app"], "dotted module names"),

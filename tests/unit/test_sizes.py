@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_scratchimage.sizes import format_size, parse_size
+from pytest_scratchimage.sizes import METRICS, format_size, parse_size
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,8 @@ from pytest_scratchimage.sizes import format_size, parse_size
         ("9 MB", 9_000_000),
         ("  9MB\n", 9_000_000),
         ("1.25kib", 1280),
+        ("1", 1),
+        ("0.001KB", 1),
     ],
 )
 def test_parse_size_accepts(text: str, size: int) -> None:
@@ -47,6 +49,8 @@ def test_parse_size_error_names_the_accepted_form() -> None:
     [
         (0, "0 B"),
         (999, "999 B"),
+        (999_499, "999.50 KB"),
+        (999_500, "1.00 MB"),
         (1000, "1.00 KB"),
         (400_000, "400.00 KB"),
         (8_123_456, "8.12 MB"),
@@ -62,3 +66,7 @@ def test_format_size_uses_decimal_units(size: int, text: str) -> None:
 @pytest.mark.parametrize("text", ["9MB", "8.5MB", "123KB", "2GB"])
 def test_format_size_reads_back_as_the_budget_was_written(text: str) -> None:
     assert parse_size(format_size(parse_size(text)).replace(" ", "")) == parse_size(text)
+
+
+def test_a_budget_limits_the_size_or_the_compressed_size() -> None:
+    assert METRICS == ("size", "compressed")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import encodings
+import pkgutil
 import sys
 from pathlib import Path
 
@@ -44,3 +46,23 @@ def test_the_ssl_stub_refuses_tls_and_keeps_what_gunicorn_reads(monkeypatch: pyt
     assert issubclass(stub.SSLError, OSError)
     with pytest.raises(NotImplementedError, match="TLS is not available in this image"):
         stub.create_default_context()
+
+
+def test_the_codecs_trim_leaves_out_every_codec_but_the_kept_ones() -> None:
+    every = {module.name for module in pkgutil.iter_modules(encodings.__path__)}
+    kept = {
+        "aliases", "utf_8", "utf_8_sig", "latin_1", "ascii", "idna", "raw_unicode_escape", "unicode_escape",
+        "utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be", "charmap", "cp437",
+        "iso8859_1", "base64_codec", "hex_codec", "punycode", "undefined",
+    }  # fmt: skip
+    assert trim.excludes(("codecs",)) == tuple(sorted(f"encodings.{name}" for name in every - kept))
+
+
+def test_the_compression_trim_leaves_out_bz2_and_lzma_with_their_extensions() -> None:
+    assert trim.excludes(("compression",)) == ("bz2", "_bz2", "lzma", "_lzma")
+
+
+def test_trims_add_up_in_order_and_only_tls_has_a_runtime_hook() -> None:
+    assert trim.excludes(("tls", "compression")) == ("ssl", "_ssl", "_hashlib", "bz2", "_bz2", "lzma", "_lzma")
+    assert trim.runtime_hooks(("codecs", "compression")) == ()
+    assert trim.excludes(()) == ()

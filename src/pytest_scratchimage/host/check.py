@@ -17,6 +17,8 @@ from typing import Any
 
 def findable(name: str) -> bool:
     """A module or package of that name can be imported (its parents are imported to find it)."""
+    if name in sys.modules:  # find_spec refuses modules loaded without a spec (lazy overlay modules)
+        return True
     try:
         return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):
@@ -27,6 +29,8 @@ def worker_problem(name: str) -> str | None:
     """Why gunicorn could not load the worker class ``name`` (a short name or a dotted path), or None."""
     from gunicorn.workers import SUPPORTED_WORKERS
 
+    if "." not in name and name not in SUPPORTED_WORKERS:
+        return f"gunicorn has no worker of that name (it has {', '.join(SUPPORTED_WORKERS)}); or give a dotted path"
     path = str(SUPPORTED_WORKERS.get(name, name))
     module, _, attribute = path.rpartition(".")
     try:
