@@ -5,7 +5,12 @@ of the frozen program and the libraries it needs (glibc among them). Inside the 
 archive lists every entry, and its PYZ every Python module. xz compresses the whole at once, so no entry
 has a compressed size of its own: each group of entries is compressed alone to weigh it, and the weights
 share out the archive's real compressed size. Bytes are therefore estimates; they add up to the binary's
-size. A stored tar needs no estimate: each group weighs what it stores.
+size. A stored tar needs no estimate: each group weighs what it stores. ``unpacked`` is exact: the bytes
+a group takes in the tar, which StaticX decodes and writes out at every start.
+
+Given the record of the app's run on the host, each entry is used or not: a module the app loaded, an
+extension module it imported and the libraries those need, a data file it read. ``unused`` is the share
+of a group's bytes that no recorded run used: dead weight, estimated the same way.
 """
 
 from __future__ import annotations
@@ -17,14 +22,19 @@ import sys
 import tarfile
 import zlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .sizes import format_size
 
+if TYPE_CHECKING:
+    from .record import Needs, Record
+
 STATICX_SECTION = ".staticx.archive"
 XZ_MAGIC = b"\xfd7zXZ\x00"
+Group = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -33,10 +43,21 @@ class Contributor:
 
     kind: str  # "package", "stdlib", "library" (collected by PyInstaller), "staticx" (added by StaticX), "loader"
     name: str
-    bytes: int
+    bytes: int  # its share of the image
+    unpacked: int = 0  # what it takes in StaticX's archive: what every start decodes and writes out
+    unused: int = 0  # the share of ``bytes`` that no recorded run used
 
     def __str__(self) -> str:
         return f"{self.name} {format_size(self.bytes)}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stored piece of the binary, as the breakdown weighs it."""
+
+    group: Group
+    data: bytes
+    used: bool = True
 
 
 def staticx_archive(binary: Path) -> bytes:
@@ -49,13 +70,13 @@ def staticx_archive(binary: Path) -> bytes:
         return bytes(section.data())
 
 
-def module_group(module: str) -> tuple[str, str]:
+def module_group(module: str) -> Group:
     """``falcon.app`` → ("package", "falcon"); ``email.parser`` → ("stdlib", "email")."""
     top = module.split(".")[0]
     return ("stdlib" if top in sys.stdlib_module_names else "package"), top
 
 
-def entry_group(name: str, typecode: str) -> tuple[str, str]:
+def entry_group(name: str, typecode: str) -> Group:
     """The group of one entry of PyInstaller's archive, by its name and type."""
     filename = name.rsplit("/", 1)[-1]
     if "lib-dynload/" in name:
@@ -64,52 +85,139 @@ def entry_group(name: str, typecode: str) -> tuple[str, str]:
         return "stdlib", "base_library.zip"
     if filename.startswith("libpython"):
         return "library", "libpython"
-    if ".cpython-" in filename or filename.endswith(".abi3.so"):
-        return module_group(name.replace("/", ".").split(".cpython-")[0])
-    if typecode in {"b", "x"} or ".so" in filename:
-        return "library", re.sub(r"\.so(\.\d+)*$", "", filename)
+    if _is_extension(name):
+        return module_group(extension_module(name))
     if ".dist-info/" in name or ".egg-info/" in name:
         return "package", re.split(r"-\d", name.split("/")[0])[0].lower().replace("-", "_")
+    if typecode == "x":  # a data file goes with the package that holds it
+        return module_group(name.split("/")[0])
+    if typecode == "b" or ".so" in filename:
+        return "library", re.sub(r"\.so(\.\d+)*$", "", filename)
     if typecode in {"s", "m", "M"}:
         return "loader", "PyInstaller bootstrap"
     return module_group(name.replace("/", "."))
 
 
-def frozen_groups(frozen: Path) -> Iterator[tuple[tuple[str, str], bytes]]:
-    """(group, stored bytes) for the bootloader and every entry of a PyInstaller onefile."""
+def extension_module(name: str) -> str:
+    """The module an extension entry is: ``lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so`` → ``_ssl``."""
+    stem = re.split(r"\.(?:cpython-[^.]+|abi3)\.so$", name)[0]
+    return stem.rsplit("/", 1)[-1] if "lib-dynload/" in name else stem.replace("/", ".")
+
+
+class Usage:
+    """Which entries of the frozen archive the app used on the host; without a record, every one."""
+
+    def __init__(self, recorded: Record | None = None, learnt: Needs | None = None) -> None:
+        self.recorded = recorded
+        self.modules = (recorded.used() | recorded.started) if recorded else set()
+        datas = learnt.datas if learnt else ()
+        self.files = {f"{dest}/{Path(source).name}".removeprefix("./") for source, dest in datas}
+        self.metadata = {name.lower().replace("-", "_") for name in (learnt.metadata if learnt else ())}
+
+    def module(self, name: str) -> bool:
+        return self.recorded is None or name in self.modules
+
+    def data(self, name: str) -> bool:
+        """A data file the record asked for, alone or in a folder; metadata of a distribution it read."""
+        if self.recorded is None:
+            return True
+        if ".dist-info/" in name or ".egg-info/" in name:
+            return re.split(r"-\d", name.split("/")[0])[0].lower().replace("-", "_") in self.metadata
+        return name in self.files or any(name.startswith(folder + "/") for folder in self.files)
+
+    def libraries(self, binaries: dict[str, bytes]) -> set[str]:
+        """The shared libraries that libpython, a used extension module or another used library needs."""
+        if self.recorded is None:
+            return set(binaries)
+        by_file = {name.rsplit("/", 1)[-1]: name for name in binaries}
+        live = [name for name in binaries if "libpython" in name or self._used_extension(name)]
+        seen = set(live)
+        while live:
+            for needed in _needed(binaries[live.pop()]):
+                if needed in by_file and by_file[needed] not in seen:
+                    seen.add(by_file[needed])
+                    live.append(by_file[needed])
+        return seen
+
+    def _used_extension(self, name: str) -> bool:
+        return _is_extension(name) and self.module(extension_module(name))
+
+
+def _is_extension(name: str) -> bool:
+    filename = name.rsplit("/", 1)[-1]
+    return ".cpython-" in filename or filename.endswith(".abi3.so")
+
+
+def _needed(elf: bytes) -> list[str]:
+    """The libraries an ELF file names as DT_NEEDED."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
+
+    try:
+        sections = list(ELFFile(io.BytesIO(elf)).iter_sections())
+    except ELFError:
+        return []
+    return [
+        str(tag.needed)  # type: ignore[attr-defined]  # set per tag kind
+        for section in sections
+        if isinstance(section, DynamicSection)
+        for tag in section.iter_tags("DT_NEEDED")
+    ]
+
+
+def frozen_entries(frozen: Path, usage: Usage) -> Iterator[Entry]:
+    """The bootloader and every entry of a PyInstaller onefile, as stored, each used or not."""
     from PyInstaller.archive.readers import CArchiveReader
 
     archive = CArchiveReader(str(frozen))
     data = frozen.read_bytes()
     start = len(data) - len(archive.raw_pkg_data())  # the archive ends the file; the bootloader precedes it
-    yield ("loader", "PyInstaller bootloader"), data[:start]
+    yield Entry(("loader", "PyInstaller bootloader"), data[:start])
+    live = usage.libraries({name: archive.extract(name) for name, toc in archive.toc.items() if toc[4] == "b"})
     for name, (offset, length, _, _, typecode) in archive.toc.items():
+        stored = data[start + offset : start + offset + length]
         if typecode == "z":
             pyz = archive.open_embedded_archive(name)
             for module, (_, module_offset, module_length) in pyz.toc.items():
                 base = start + offset + module_offset
-                yield module_group(module), data[base : base + module_length]
+                yield Entry(module_group(module), data[base : base + module_length], usage.module(module))
+        elif typecode == "b":
+            yield Entry(entry_group(name, typecode), stored, name in live)
+        elif typecode == "x" and name != "base_library.zip":  # the base library starts every frozen app
+            yield Entry(entry_group(name, typecode), stored, usage.data(name))
         else:
-            yield entry_group(name, typecode), data[start + offset : start + offset + length]
+            yield Entry(entry_group(name, typecode), stored)
 
 
-def breakdown(binary: Path, frozen: Path) -> list[Contributor]:
-    """Contributors to ``binary`` (StaticX output of ``frozen``), largest first."""
-    payload = staticx_archive(binary)
-    groups: dict[tuple[str, str], list[bytes]] = defaultdict(list)
+def staticx_entries(payload: bytes, frozen_name: str) -> Iterator[Entry]:
+    """The libraries StaticX added (glibc, its loader): all of them needed by whatever runs."""
     xz = payload.startswith(XZ_MAGIC)
     with tarfile.open(fileobj=io.BytesIO(lzma.decompress(payload) if xz else payload), mode="r:") as tar:
         for member in tar:
             stream = tar.extractfile(member) if member.isfile() else None
-            if stream is None or member.name.endswith(frozen.name):
-                continue
-            groups[("staticx", re.sub(r"\.so(\.\d+)*$", "", member.name.rsplit("/", 1)[-1]))].append(stream.read())
-    for group, chunk in frozen_groups(frozen):
-        groups[group].append(chunk)
+            if stream is not None and not member.name.endswith(frozen_name):
+                yield Entry(("staticx", re.sub(r"\.so(\.\d+)*$", "", member.name.rsplit("/", 1)[-1])), stream.read())
+
+
+def breakdown(
+    binary: Path, frozen: Path, recorded: Record | None = None, learnt: Needs | None = None
+) -> list[Contributor]:
+    """Contributors to ``binary`` (StaticX output of ``frozen``), largest first."""
+    payload = staticx_archive(binary)
+    groups: dict[Group, list[Entry]] = defaultdict(list)
+    for entry in [*staticx_entries(payload, frozen.name), *frozen_entries(frozen, Usage(recorded, learnt))]:
+        groups[entry.group].append(entry)
     # zlib weighs ten times faster than xz, and only the ratios between groups are used
-    weigh = (lambda data: len(zlib.compress(data, 6))) if xz else len
-    weights = {group: weigh(b"".join(chunks)) for group, chunks in groups.items()}
+    weigh: Callable[[bytes], int] = (lambda data: len(zlib.compress(data, 6))) if payload.startswith(XZ_MAGIC) else len
+    weights = {group: weigh(b"".join(e.data for e in entries)) for group, entries in groups.items()}
     scale = len(payload) / sum(weights.values())
-    contributors = [Contributor(kind, name, round(w * scale)) for (kind, name), w in weights.items()]
-    contributors.append(Contributor("loader", "StaticX loader", binary.stat().st_size - len(payload)))
+    contributors = []
+    for (kind, name), entries in groups.items():
+        unused = b"".join(e.data for e in entries if not e.used)
+        share = round(weights[(kind, name)] * scale)
+        dead = min(share, round(weigh(unused) * scale)) if unused else 0
+        contributors.append(Contributor(kind, name, share, sum(len(e.data) for e in entries), dead))
+    loader = binary.stat().st_size - len(payload)
+    contributors.append(Contributor("loader", "StaticX loader", loader, loader))
     return sorted(contributors, key=lambda c: c.bytes, reverse=True)

@@ -1,8 +1,12 @@
-"""The build of the static binary: launcher → freeze → staticize, cached on disk by a content hash.
+"""The build of the static binary: check → record → freeze → staticize → breakdown, cached on disk.
 
-The key covers everything that decides the binary: the launcher and freeze settings, the app's
-sources, the installed distributions and the versions of Python and the tools. A hit skips the
-tens of seconds of PyInstaller and StaticX; the image itself is rebuilt in about a second.
+A build is kept under a key that covers what decides the binary apart from the app's own files: the
+launcher and freeze settings (the health and probe paths too: they shape the record), the installed
+distributions and the versions of Python and the tools. The app's files are held against a build by
+content: each file the binary ships from outside the installed packages (the app's modules and data,
+extra files, an editable package's sources) is hashed into the build's facts, with the listing of each
+data folder it ships, and a build whose shipped files changed is made again. A test file, a README or
+a conftest that the app never imports is not in the binary: editing one rebuilds nothing.
 """
 
 from __future__ import annotations
@@ -15,24 +19,27 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from filelock import FileLock
 
 from . import trim
 from .breakdown import Contributor, breakdown
 from .errors import ScratchImageError
-from .freeze import FreezeSpec, freeze
+from .freeze import SHIPPED, FreezeSpec, freeze
 from .launcher import Launcher
+from .record import Needs, Recording, needs, record, stdlib_roots, unused_modules
 from .settings import Settings
 from .staticize import XZ, staticize
 
 BINARY = "app"
 FACTS = "build.json"  # written last: its presence marks a complete build
+HOST = Path(__file__).parent / "host"
 T = TypeVar("T")
 Progress = Callable[[str], None]
 
@@ -52,81 +59,59 @@ def launcher_of(settings: Settings) -> Launcher:
     return Launcher(settings.app, settings.port, settings.workers, settings.worker_class)
 
 
-def own_distributions(settings: Settings) -> tuple[str, ...]:
-    """The distributions that provide the app's top-level module, when it is installed: their
-    metadata is copied without being asked (``importlib.metadata.version(__name__)`` is common)."""
-    top = settings.app.module.split(".")[0]
-    return tuple(sorted(importlib.metadata.packages_distributions().get(top, ())))
-
-
-def freeze_spec(settings: Settings, launcher: Path) -> FreezeSpec:
-    copy_metadata = settings.copy_metadata + tuple(
-        d for d in own_distributions(settings) if d not in settings.copy_metadata
-    )
+def freeze_spec(
+    settings: Settings, launcher: Path, learnt: Needs | None = None, unused: Iterable[str] = ()
+) -> FreezeSpec:
+    """What PyInstaller is asked: the settings, and what the record taught (``learnt``, ``unused``)."""
+    learnt = learnt or Needs()
+    extra_files = tuple((str(source), destination) for source, destination in settings.extra_files)
     return FreezeSpec(
         app=str(settings.app),
         launcher=launcher,
         pathex=settings.app_path,
-        hidden_imports=launcher_of(settings).hidden_imports() + settings.hidden_imports,
-        excludes=settings.excludes + trim.excludes(settings.trim),
+        hidden_imports=(*launcher_of(settings).hidden_imports(), *settings.hidden_imports, *learnt.hidden_imports),
+        excludes=(*settings.excludes, *trim.excludes(settings.trim), *unused),
         collect_data=settings.collect_data,
-        copy_metadata=copy_metadata,
-        extra_files=tuple((str(source), destination) for source, destination in settings.extra_files),
+        copy_metadata=tuple(dict.fromkeys((*settings.copy_metadata, *learnt.metadata))),
+        extra_files=(*extra_files, *learnt.datas),
         runtime_hooks=trim.runtime_hooks(settings.trim),
         exclude_files=settings.exclude_files,
         compression=settings.compression,
     )
 
 
-SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules", "build", "dist"})
-
-
-def source_files(settings: Settings) -> Iterator[Path]:
-    """Every file under the app paths that the app may import or collect, in a stable order.
-
-    Skipped: hidden folders (.git, .tox, .pytest_cache with this very cache), virtual environments,
-    bytecode and build output. Hashing a little too much costs a rebuild; too little ships stale code.
-    """
-    for folder in settings.app_path:
-        if folder.is_dir():
-            yield from sorted(_walk(folder))
-
-
-def extra_files(settings: Settings) -> Iterator[Path]:
-    for source, _ in settings.extra_files:
-        yield from sorted(_walk(source)) if source.is_dir() else [source]
-
-
-def _walk(folder: Path) -> Iterator[Path]:
-    for path in folder.iterdir():
-        if path.is_dir():
-            skipped = path.name.startswith(".") or path.name in SKIPPED_FOLDERS or path.name.endswith(".egg-info")
-            if not skipped and not (path / "pyvenv.cfg").exists():
-                yield from _walk(path)
-        elif path.suffix != ".pyc":
-            yield path
+def recording_of(settings: Settings, launcher: Path) -> Recording:
+    return Recording(
+        launcher=launcher,
+        app_path=settings.app_path,
+        health_path=settings.health_path,
+        probe_paths=settings.probe_paths,
+        env=dict(settings.env),
+        excludes=(*settings.excludes, *trim.excludes(settings.trim)),
+        runtime_hooks=trim.runtime_hooks(settings.trim),
+        timeout=settings.ready_timeout,
+    )
 
 
 def tool_versions() -> dict[str, str]:
+    """The tools' versions, and the digest of the plugin's own scripts that run on the host or in the app
+    (an editable install changes them without a new version)."""
     names = ("pytest-scratchimage", "pyinstaller", "staticx", "gunicorn")
-    return {"python": sys.version, "prefix": sys.prefix} | {name: importlib.metadata.version(name) for name in names}
+    scripts = hashlib.sha256(b"".join(path.read_bytes() for path in sorted(HOST.parent.glob("h*/*.py"))))
+    versions = {name: importlib.metadata.version(name) for name in names}
+    return {"python": sys.version, "prefix": sys.prefix, "scripts": scripts.hexdigest()} | versions
 
 
 def cache_key(settings: Settings) -> str:
+    """The key of everything that decides the binary but the app's own files (see ``changed``)."""
     digest = hashlib.sha256()
-    launcher = launcher_of(settings).render()
     frozen = freeze_spec(settings, Path("launcher.py"))
-    spec = frozen.render(Path("work")) + frozen.compression
+    recorded = {"health": settings.health_path, "probes": settings.probe_paths}
     distributions = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
-    for part in (launcher, spec, json.dumps(tool_versions(), sort_keys=True), "\n".join(distributions)):
+    parts = (launcher_of(settings).render(), frozen.render(Path("work")) + frozen.compression, json.dumps(recorded))
+    for part in (*parts, json.dumps(tool_versions(), sort_keys=True), "\n".join(distributions)):
         digest.update(part.encode())
-    for path in [*source_files(settings), *extra_files(settings)]:
-        digest.update(str(path).encode())
-        digest.update(path.read_bytes())
     return digest.hexdigest()[:20]
-
-
-HOST = Path(__file__).parent / "host"
 
 
 def check_on_host(settings: Settings) -> None:
@@ -147,7 +132,10 @@ def check_on_host(settings: Settings) -> None:
         "worker_class": settings.worker_class,
     }
     command = [sys.executable, str(HOST / "check.py")]
-    done = subprocess.run(command, input=json.dumps(request), capture_output=True, text=True, check=False)
+    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # nothing written into the user's tree
+    done = subprocess.run(
+        command, input=json.dumps(request), capture_output=True, text=True, env=environment, check=False
+    )
     if done.returncode != 0:
         error = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit code {done.returncode}"
         raise ScratchImageError(
@@ -169,9 +157,11 @@ def build_binary(settings: Settings, cache: Path, progress: Progress, rebuild: b
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(final.with_suffix(".lock"))):
-            if (final / FACTS).exists() and not rebuild:
+            change = "--scratch-image-rebuild" if rebuild else changed(final)
+            if change is None:
                 progress(f"cached build {key} ({final / BINARY})")
                 return _read_build(final, key)
+            progress(f"building {key}: {change}")
             return _build(settings, final, progress)
     except OSError as error:  # a full, read-only or missing cache folder, met by our own writes
         raise ScratchImageError(
@@ -198,10 +188,20 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
     launcher = workdir / "launcher.py"
     stage("check", lambda: check_on_host(settings))
     launcher.write_text(launcher_of(settings).render())
-    frozen = stage("freeze", lambda: freeze(freeze_spec(settings, launcher), workdir))
+    recorded = stage("record", lambda: record(recording_of(settings, launcher), workdir / "record"))
+    learnt = needs(recorded, settings.app_path, recording_of(settings, launcher).excludes)
+    unused = unused_modules(recorded, settings.app_path, bootstrap_modules()) if "unused" in settings.trim else ()
+    frozen = stage("freeze", lambda: freeze(freeze_spec(settings, launcher, learnt, unused), workdir))
     binary = stage("staticize", lambda: staticize(frozen, workdir / BINARY, XZ[settings.compression]))
-    contributors = stage("breakdown", lambda: breakdown(binary, frozen))
-    facts = {"seconds": seconds, "contributors": [dataclasses.asdict(c) for c in contributors]}
+    contributors = stage("breakdown", lambda: breakdown(binary, frozen, recorded, learnt))
+    shipped = json.loads((workdir / SHIPPED).read_text())
+    facts = {
+        "seconds": seconds,
+        "contributors": [dataclasses.asdict(c) for c in contributors],
+        "shipped": fingerprint(shipped, [final.parent]),
+        "folders": listings(source for source, _ in (*settings.extra_files, *map(_as_path, learnt.datas))),
+        "record": recorded.to_dict(),
+    }
     (workdir / FACTS).write_text(json.dumps(facts, indent=1))
     for bulky in ("build", "dist", "patched"):
         shutil.rmtree(workdir / bulky, ignore_errors=True)
@@ -210,7 +210,74 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
     return Build(final / BINARY, final.name, cached=False, seconds=seconds, contributors=contributors)
 
 
+def _as_path(data: tuple[str, str]) -> tuple[Path, str]:
+    return Path(data[0]), data[1]
+
+
+def bootstrap_modules() -> tuple[str, ...]:
+    """What a frozen app needs to start whatever it imports: PyInstaller's base library, the modules its
+    bootstrap imports (read from its loader's sources) and the codecs Python relies on."""
+    import ast
+
+    import PyInstaller
+    from PyInstaller.compat import PY3_BASE_MODULES
+
+    loader = Path(PyInstaller.__file__).parent / "loader"
+    imported: set[str] = set()
+    for source in loader.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module)
+    optional = ("ctypes", "pyimod", "pywin")  # the bootstrap tries ctypes, and only when it is there
+    codecs = {f"encodings.{name}" for name in trim.KEPT_CODECS}
+    return tuple(sorted({*PY3_BASE_MODULES, *codecs, *(m for m in imported if not m.startswith(optional))}))
+
+
+def fingerprint(shipped: Iterable[str], skipped: Iterable[Path] = ()) -> dict[str, str]:
+    """sha256 of each shipped file that no installed distribution or the standard library holds."""
+    paths = sysconfig.get_paths()
+    installed = [*stdlib_roots(), paths["purelib"], paths["platlib"], *map(str, skipped)]
+    mine = [path for path in shipped if os.path.isfile(path) and not any(_within(path, root) for root in installed)]
+    return {path: _sha256(Path(path)) for path in mine}  # PyInstaller names "-" the source of what it made
+
+
+def listings(folders: Iterable[Path]) -> dict[str, list[str]]:
+    """The files below each folder the binary ships whole: a new one there is a change too."""
+    return {str(folder): _listing(folder) for folder in folders if folder.is_dir()}
+
+
+def changed(folder: Path) -> str | None:
+    """Why the build in ``folder`` is not the one to use, or None when it is."""
+    try:
+        facts = json.loads((folder / FACTS).read_text())
+    except (OSError, ValueError):
+        return "no build yet"
+    for path, digest in facts.get("shipped", {}).items():
+        if not Path(path).is_file() or _sha256(Path(path)) != digest:
+            return f"{path} changed"
+    for path, names in facts.get("folders", {}).items():
+        if _listing(Path(path)) != names:
+            return f"the files in {path} changed"
+    return None
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _listing(folder: Path) -> list[str]:
+    if not folder.is_dir():
+        return []
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if "__pycache__" not in path.parts)
+
+
 def _read_build(folder: Path, key: str) -> Build:
-    facts = json.loads((folder / FACTS).read_text())
+    facts: dict[str, Any] = json.loads((folder / FACTS).read_text())
     contributors = [Contributor(**c) for c in facts["contributors"]]
     return Build(folder / BINARY, key, cached=True, seconds=facts["seconds"], contributors=contributors)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -64,6 +65,11 @@ class SizeReport:
         ]
         if top:
             lines.append(f"largest  {top}")
+        if self.contributors:
+            unpacked = sum(c.unpacked for c in self.contributors)
+            lines.append(f"unpacked {format_size(unpacked)} written out by StaticX at every start")
+        if self.contributors:
+            lines.append(f"unused   {dead_weight(self.contributors)}")
         if self.startup_seconds is not None:
             lines.append(f"start    first HTTP answer {self.startup_seconds:.2f} s after docker run")
         if self.memory is not None:
@@ -80,6 +86,17 @@ class SizeReport:
         budget = Budget(**data.pop("budget"))
         contributors = [Contributor(**c) for c in data.pop("contributors")]
         return cls(budget=budget, contributors=contributors, **data)
+
+
+def dead_weight(contributors: Iterable[Contributor]) -> str:
+    """What the image carries that no recorded run used, largest first: ``decimal 118.00 KB, …; 1.90 MB in all``."""
+    dead = sorted((c for c in contributors if c.unused), key=lambda c: c.unused, reverse=True)
+    if not dead:
+        return "nothing: the recorded run used every module, library and data file the image holds"
+    named = ", ".join(f"{c.name} {format_size(c.unused)}" for c in dead[:TOP])
+    return f"never used by the recorded run: {named}{', …' if len(dead) > TOP else ''}; " + (
+        f"{format_size(sum(c.unused for c in dead))} in all"
+    )
 
 
 def _worst(mine: N | None, theirs: N | None) -> N | None:

@@ -123,6 +123,14 @@ def parse_health_path(text: str) -> str:
     return text
 
 
+def parse_probe(line: str) -> tuple[str, str]:
+    method, _, path = line.rpartition(" ")
+    method = method.strip() or "GET"
+    if not path.startswith("/") or not re.fullmatch(r"[A-Z]+", method):
+        raise Invalid("absolute URL paths, one a line, each after its method when not GET: /search?q=a, HEAD /")
+    return method, path
+
+
 def parse_env(line: str) -> tuple[str, str]:
     name, equals, value = line.partition("=")
     if not equals or not re.fullmatch(_NAME, name.strip()):
@@ -242,6 +250,10 @@ SCHEMA: tuple[Setting, ...] = (
     ),
     Setting("health_path", "string", parse_health_path, "/", "path probed until the app answers"),
     Setting("ready_timeout", "string", parse_seconds, "30", "seconds to wait for that first answer"),
+    Setting(
+        "probe_paths", "linelist", parse_probe, None,
+        "paths requested while the app is recorded on the host, besides the health path, one a line",
+    ),
     Setting("hidden_imports", "linelist", parse_module, None, "extra modules PyInstaller must include, one a line"),
     Setting("excludes", "linelist", parse_module, None, "modules PyInstaller must leave out, one a line"),
     Setting("collect_data", "linelist", parse_module, None, "packages whose data files are collected, one a line"),
@@ -287,6 +299,7 @@ class Settings:
     worker_class: str
     health_path: str
     ready_timeout: float
+    probe_paths: tuple[tuple[str, str], ...]
     hidden_imports: tuple[str, ...]
     excludes: tuple[str, ...]
     collect_data: tuple[str, ...]

@@ -47,6 +47,8 @@ TRIMS = {
     "codecs": Trim(unused_codecs),
     # No bz2 or lzma, and so none of their libraries: zlib stays.
     "compression": Trim(lambda: ("bz2", "_bz2", "lzma", "_lzma")),
+    # What the recording never saw loaded: its excludes come from the record (record.unused_modules).
+    "unused": Trim(lambda: ()),
 }
 
 

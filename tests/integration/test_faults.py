@@ -91,8 +91,9 @@ def test_a_full_build_folder_gives_a_clear_error_and_tags_nothing(
         args = [*fixture_app_args, "-o", f"scratch_image_cache_dir={small}", "-o", "scratch_image_workers=3"]
         result = pytester.runpytest("--scratch-image", *args)
         result.assert_outcomes(errors=1)
-        result.stdout.fnmatch_lines(["*No space left on device*"])
-        assert "Traceback" not in result.stdout.str()
+        result.stdout.fnmatch_lines(["freeze: PyInstaller exited with code 1: No space left on device holding *"])
+        ours = [line for line in result.outlines if "Traceback" in line and not line.startswith("  | ")]
+        assert ours == []  # PyInstaller's own, cut short in its log's tail, is allowed
     finally:
         subprocess.run(["umount", str(small)], check=True)
 

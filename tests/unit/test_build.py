@@ -1,34 +1,39 @@
-"""The build cache's key: stable for the same inputs, new when a source file or a setting changes."""
+"""The build cache: a key for what decides the binary, and the shipped files held against each build."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import sysconfig
 from pathlib import Path
 
 import pytest
 
-from pytest_scratchimage.build import build_binary, cache_key, freeze_spec, source_files
+from pytest_scratchimage.build import (
+    FACTS,
+    build_binary,
+    cache_key,
+    changed,
+    fingerprint,
+    freeze_spec,
+    listings,
+    recording_of,
+)
 from pytest_scratchimage.errors import ScratchImageError
+from pytest_scratchimage.record import Needs
 from pytest_scratchimage.settings import Settings, resolve
 from pytest_scratchimage.wsgi import AppSpec
 
 
 @pytest.fixture
 def app_folder(tmp_path: Path) -> Path:
-    """An app folder: a top-level module, the app's package with a subpackage and data, and clutter."""
+    """An app folder: the app's module and package, data, and its tests beside them."""
     folder = tmp_path / "app"
     files = {
         "wsgi.py": "from myapp import app\n",
-        "helpers.py": "X = 1\n",
-        "notes.txt": "not a module\n",
         "myapp/__init__.py": "app = object()\n",
-        "myapp/views/__init__.py": "",
-        "myapp/views/number.py": "NUMBER = 4\n",
         "myapp/static/schema.json": "{}\n",
-        "myapp/__pycache__/__init__.cpython-311.pyc": "bytecode",
-        "myapp/views/__pycache__/number.cpython-311.pyc": "bytecode",
-        "other/__init__.py": "",
-        "other/module.py": "",
+        "tests/test_app.py": "def test(): pass\n",
     }
     for name, text in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
@@ -38,38 +43,7 @@ def app_folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(app_folder: Path) -> Settings:
-    return resolve({"app": "myapp.wsgi:app", "app_path": [app_folder]}, app_folder)
-
-
-def test_source_files_are_every_file_of_the_app_paths_but_bytecode(settings: Settings, app_folder: Path) -> None:
-    assert [path.relative_to(app_folder).as_posix() for path in source_files(settings)] == [
-        "helpers.py",
-        "myapp/__init__.py",
-        "myapp/static/schema.json",
-        "myapp/views/__init__.py",
-        "myapp/views/number.py",
-        "notes.txt",
-        "other/__init__.py",
-        "other/module.py",
-        "wsgi.py",
-    ]
-
-
-@pytest.mark.parametrize("folder", [".git", ".pytest_cache", "node_modules", "build", "dist", "app.egg-info", "venv"])
-def test_source_files_skip_caches_venvs_and_build_output(settings: Settings, app_folder: Path, folder: str) -> None:
-    (app_folder / folder).mkdir()
-    (app_folder / folder / "module.py").write_text("")
-    if folder == "venv":
-        (app_folder / folder / "pyvenv.cfg").write_text("")
-    assert not [path for path in source_files(settings) if folder in path.parts]
-
-
-def test_source_files_of_every_app_path(tmp_path: Path, app_folder: Path) -> None:
-    extra = tmp_path / "extra"
-    extra.mkdir()
-    (extra / "shared.py").write_text("")
-    settings = resolve({"app": "wsgi:app", "app_path": [app_folder, extra, tmp_path / "missing"]}, tmp_path)
-    assert list(source_files(settings))[-1] == extra / "shared.py"
+    return resolve({"app": "wsgi:app", "app_path": [app_folder]}, app_folder)
 
 
 def test_cache_key_is_stable(settings: Settings) -> None:
@@ -79,24 +53,10 @@ def test_cache_key_is_stable(settings: Settings) -> None:
     assert len(key) == 20
 
 
-@pytest.mark.parametrize("name", ["wsgi.py", "myapp/views/number.py", "myapp/static/schema.json", "other/module.py"])
-def test_cache_key_changes_with_a_source_file(settings: Settings, app_folder: Path, name: str) -> None:
+def test_cache_key_leaves_the_apps_files_to_the_build_facts(settings: Settings, app_folder: Path) -> None:
     before = cache_key(settings)
-    (app_folder / name).write_text((app_folder / name).read_text() + "# changed\n")
-    assert cache_key(settings) != before
-
-
-def test_cache_key_changes_with_a_new_source_file(settings: Settings, app_folder: Path) -> None:
-    before = cache_key(settings)
-    (app_folder / "myapp" / "views" / "more.py").write_text("")
-    assert cache_key(settings) != before
-
-
-@pytest.mark.parametrize("name", [".git/HEAD", "myapp/__pycache__/__init__.cpython-311.pyc"])
-def test_cache_key_ignores_files_outside_the_sources(settings: Settings, app_folder: Path, name: str) -> None:
-    before = cache_key(settings)
-    (app_folder / name).parent.mkdir(parents=True, exist_ok=True)
-    (app_folder / name).write_text("changed\n")
+    (app_folder / "wsgi.py").write_text("from myapp import app  # changed\n")
+    (app_folder / "tests" / "test_more.py").write_text("")
     assert cache_key(settings) == before
 
 
@@ -109,10 +69,15 @@ def test_cache_key_ignores_files_outside_the_sources(settings: Settings, app_fol
         {"copy_metadata": ("falcon",)},
         {"port": 8080},
         {"workers": 3},
-        {"app": AppSpec("myapp.wsgi", "app", call=True)},
-        {"app": AppSpec("myapp.wsgi", "application")},
+        {"worker_class": "gthread"},
+        {"app": AppSpec("wsgi", "app", call=True)},
+        {"app": AppSpec("wsgi", "application")},
         {"compression": "zlib"},
         {"compression": "zlib-only"},
+        {"trim": ("tls",)},
+        {"exclude_files": ("*.po",)},
+        {"health_path": "/health"},
+        {"probe_paths": (("GET", "/number"),)},
     ],
     ids=lambda change: next(iter(change)),
 )
@@ -122,25 +87,77 @@ def test_cache_key_changes_with_a_setting_that_shapes_the_binary(settings: Setti
 
 @pytest.mark.parametrize(
     "change",
-    [{"budget": 1}, {"user": 1000}, {"health_path": "/health"}, {"env": (("A", "1"),)}, {"ready_timeout": 1.0}],
+    [{"budget": 1}, {"user": 1000}, {"env": (("A", "1"),)}, {"ready_timeout": 1.0}, {"hardened": False}],
     ids=lambda change: next(iter(change)),
 )
 def test_cache_key_ignores_settings_of_the_image_and_the_run(settings: Settings, change: dict[str, object]) -> None:
     assert cache_key(dataclasses.replace(settings, **change)) == cache_key(settings)  # type: ignore[arg-type]
 
 
-def test_the_apps_own_distribution_metadata_is_copied_unasked(tmp_path: Path) -> None:
-    settings = resolve({"app": "falcon.app:App", "copy_metadata": ["gunicorn"]}, tmp_path)
-    assert freeze_spec(settings, tmp_path / "launcher.py").copy_metadata == ("gunicorn", "falcon")
+def test_the_freeze_adds_what_the_record_taught(settings: Settings, tmp_path: Path) -> None:
+    learnt = Needs(("radicale.auth.none",), (("/site/pkg/static", "pkg/static"),), ("vobject",))
+    spec = freeze_spec(settings, tmp_path / "launcher.py", learnt, ("decimal", "tarfile"))
+    assert spec.hidden_imports[-1] == "radicale.auth.none"
+    assert spec.extra_files == (("/site/pkg/static", "pkg/static"),)
+    assert spec.copy_metadata == ("vobject",)
+    assert spec.excludes == ("decimal", "tarfile")
+    plain = freeze_spec(settings, tmp_path / "launcher.py")
+    assert (plain.extra_files, plain.copy_metadata, plain.excludes) == ((), (), ())
 
 
-def test_cache_key_changes_with_an_extra_file(settings: Settings, tmp_path: Path) -> None:
-    extra = tmp_path / "extra.toml"
-    extra.write_text("a = 1\n")
-    with_extra = dataclasses.replace(settings, extra_files=((extra, "config"),))
-    before = cache_key(with_extra)
-    extra.write_text("a = 2\n")
-    assert cache_key(with_extra) != before
+def test_the_recording_runs_as_the_image_will(tmp_path: Path) -> None:
+    raw = {"app": "a:b", "trim": ["tls"], "excludes": ["tkinter"], "env": ["A=1"], "probe_paths": ["/x", "HEAD /y"]}
+    recording = recording_of(resolve(raw | {"ready_timeout": "5"}, tmp_path), tmp_path / "launcher.py")
+    assert recording.excludes == ("tkinter", "ssl", "_ssl", "_hashlib")
+    assert [hook.name for hook in recording.runtime_hooks] == ["ssl_stub.py"]
+    assert (recording.env, recording.probe_paths, recording.timeout) == ({"A": "1"}, (("GET", "/x"), ("HEAD", "/y")), 5)
+
+
+def test_the_fingerprint_holds_the_apps_files_not_installed_ones(app_folder: Path, tmp_path: Path) -> None:
+    site = sysconfig.get_paths()["purelib"]
+    cache = tmp_path / "cache"
+    shipped = [str(app_folder / "wsgi.py"), f"{site}/falcon/app.py", str(cache / "work" / "launcher.py")]
+    assert list(fingerprint(shipped, [cache])) == [str(app_folder / "wsgi.py")]
+
+
+def facts(folder: Path, app_folder: Path, shipped: list[str]) -> Path:
+    """A build folder as a finished build leaves it, shipping ``shipped`` and the static folder whole."""
+    folder.mkdir(parents=True)
+    data = {"shipped": fingerprint(shipped), "folders": listings([app_folder / "myapp" / "static"])}
+    (folder / FACTS).write_text(json.dumps(data))
+    return folder
+
+
+def test_a_build_is_fresh_until_a_file_it_ships_changes(app_folder: Path, tmp_path: Path) -> None:
+    build = facts(tmp_path / "build", app_folder, [str(app_folder / "wsgi.py"), str(app_folder / "myapp/__init__.py")])
+    assert changed(build) is None
+    (app_folder / "tests" / "test_more.py").write_text("")  # a file the binary does not hold
+    (app_folder / "tests" / "test_app.py").write_text("def test(): assert True\n")
+    (app_folder / "README.md").write_text("# app\n")
+    assert changed(build) is None
+    (app_folder / "wsgi.py").write_text("from myapp import app as app\n")
+    assert changed(build) == f"{app_folder / 'wsgi.py'} changed"
+
+
+def test_a_shipped_file_that_is_gone_is_a_change(app_folder: Path, tmp_path: Path) -> None:
+    build = facts(tmp_path / "build", app_folder, [str(app_folder / "wsgi.py")])
+    (app_folder / "wsgi.py").unlink()
+    assert changed(build) == f"{app_folder / 'wsgi.py'} changed"
+
+
+def test_a_new_file_in_a_folder_shipped_whole_is_a_change(app_folder: Path, tmp_path: Path) -> None:
+    build = facts(tmp_path / "build", app_folder, [])
+    assert listings([app_folder / "myapp" / "static", app_folder / "missing"]) == {
+        str(app_folder / "myapp" / "static"): ["schema.json"]
+    }
+    (app_folder / "myapp" / "static" / "logo.svg").write_text("<svg/>")
+    assert changed(build) == f"the files in {app_folder / 'myapp' / 'static'} changed"
+
+
+def test_no_facts_is_no_build(tmp_path: Path) -> None:
+    assert changed(tmp_path) == "no build yet"
+    (tmp_path / FACTS).write_text("{not json")
+    assert changed(tmp_path) == "no build yet"
 
 
 def test_a_cache_folder_that_cannot_be_written_is_a_clear_error(settings: Settings, tmp_path: Path) -> None:

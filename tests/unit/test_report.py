@@ -13,7 +13,10 @@ from pytest_scratchimage.budget import Budget, Growth
 from pytest_scratchimage.options import Options
 from pytest_scratchimage.report import SizeReport, baseline_of, gate, growth_failure
 
-CONTRIBUTORS = [Contributor("library", "libpython", 2_600_000), Contributor("package", "falcon", 200_000)]
+CONTRIBUTORS = [
+    Contributor("library", "libpython", 2_600_000, 9_000_000),
+    Contributor("package", "falcon", 200_000, 1_000_000, 60_000),
+]
 
 
 def report(size: int = 8_123_456, **changes: object) -> SizeReport:
@@ -36,6 +39,8 @@ def test_lines_within_budget() -> None:
         "budget   9.00 MB of size: headroom 876.54 KB",
         "build    freeze 31.0 s, staticize 4.5 s; image 0.0 s",
         "largest  libpython 2.60 MB, falcon 200.00 KB",
+        "unpacked 10.00 MB written out by StaticX at every start",
+        "unused   never used by the recorded run: falcon 60.00 KB; 60.00 KB in all",
     ]
     assert report().breach is None
 
@@ -189,3 +194,16 @@ def test_a_growth_failure_counts_bytes_exactly_and_lists_only_what_grew() -> Non
     message = growth_failure(report(2_000, contributors=now), baseline, Growth(size=1))
     assert message is not None
     assert message.endswith("; grew most: b +5 B, a +1 B")
+
+
+def test_the_unused_line_names_the_five_largest_and_the_total() -> None:
+    contributors = [Contributor("stdlib", f"m{i}", 100_000, 300_000, 10_000 * i) for i in range(8)]
+    lines = report(contributors=contributors).lines()
+    assert lines[-1] == (
+        "unused   never used by the recorded run: m7 70.00 KB, m6 60.00 KB, m5 50.00 KB, m4 40.00 KB, "
+        "m3 30.00 KB, …; 280.00 KB in all"
+    )
+    assert report(contributors=contributors[:1]).lines()[-1] == (
+        "unused   nothing: the recorded run used every module, library and data file the image holds"
+    )
+    assert not [line for line in report(contributors=[]).lines() if line.startswith(("unused", "unpacked"))]

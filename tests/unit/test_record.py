@@ -1,0 +1,245 @@
+"""What a record says: the modules used, the data and metadata to ship, and what is never used.
+
+The records here are written by hand over a made-up site-packages, as ``host/record.py`` writes them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_scratchimage.record import (
+    Probe,
+    Record,
+    data,
+    metadata,
+    module_of,
+    needs,
+    package_roots,
+    read_facts,
+    unused_modules,
+)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """site-packages with a package that has templates, static files, a plugin folder and metadata."""
+    root = tmp_path / "site-packages"
+    files = {
+        "shop/__init__.py": "",
+        "shop/views.py": "",
+        "shop/plugins/__init__.py": "",
+        "shop/plugins/auth.py": "",
+        "shop/plugins/payments.py": "",
+        "shop/templates/index.html": "<html>",
+        "shop/static/app.css": "body {}",
+        "shop/static/img/logo.png": "png",
+        "shop/_speedups.cpython-311-x86_64-linux-gnu.so": "elf",
+        "shop-2.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: Shop\nVersion: 2.0\n",
+        "shop-2.0.dist-info/RECORD": "",
+        "lonely/__init__.py": "",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def recorded(site: Path, app: Path, **facts: object) -> Record:
+    return Record(path=(str(app), str(site)), **facts)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("relative", "module"),
+    [
+        ("shop/__init__.py", "shop"),
+        ("shop/views.py", "shop.views"),
+        ("shop/__pycache__/views.cpython-311.pyc", "shop.views"),
+        ("shop/_speedups.cpython-311-x86_64-linux-gnu.so", "shop._speedups"),
+        ("shop/_speedups.abi3.so", "shop._speedups"),
+        ("top.py", "top"),
+        ("shop/templates/index.html", None),
+        ("shop-2.0.dist-info/METADATA", None),
+        ("my-app/views.py", None),
+    ],
+)
+def test_module_of_a_file(relative: str, module: str | None) -> None:
+    assert module_of(f"/site/{relative}", "/site") == module
+
+
+def test_used_modules_are_those_held_at_exit_and_those_whose_code_was_read(site: Path, tmp_path: Path) -> None:
+    record = recorded(
+        site,
+        tmp_path,
+        modules={"shop": str(site / "shop/__init__.py")},
+        opened=frozenset({str(site / "shop/plugins/__pycache__/auth.cpython-311.pyc"), "/etc/mime.types"}),
+    )
+    assert record.used() == {"shop", "shop.plugins.auth"}
+
+
+def test_needs_hidden_imports_what_the_app_loaded_but_not_the_interpreters_start(site: Path, tmp_path: Path) -> None:
+    record = recorded(
+        site,
+        tmp_path,
+        started=frozenset({"site", "encodings"}),
+        modules={
+            "site": "/usr/lib/python3.11/site.py",
+            "encodings": "/usr/lib/python3.11/encodings/__init__.py",
+            "shop": str(site / "shop/__init__.py"),
+            "shop.plugins.auth": str(site / "shop/plugins/auth.py"),
+            "ssl": "",  # the tls trim's stub: spec-less
+            "_sre": "",  # built in: it has no file
+            "__main__": "/cache/launcher.py",
+            "passlib.utils.compat": "/site/passlib/utils/compat.py",
+            "_sysconfigdata__linux_x86_64-linux-gnu": "/usr/lib/python3.11/_sysconfigdata.py",
+            "__editable___shop_finder": "/site/__editable___shop_finder.py",
+            "tkinter.ttk": "/usr/lib/python3.11/tkinter/ttk.py",
+        },
+        nospec=frozenset({"ssl", "passlib.utils.compat"}),
+        opened=frozenset({str(site / "shop/plugins/payments.py")}),
+    )
+    learnt = needs(record, [tmp_path], excludes=("tkinter",))
+    assert learnt.hidden_imports == ("shop", "shop.plugins.auth", "shop.plugins.payments")
+
+
+def test_data_files_read_and_folders_looked_into_go_at_their_place(site: Path, tmp_path: Path) -> None:
+    record = recorded(
+        site,
+        tmp_path,
+        modules={"shop": str(site / "shop/__init__.py"), "shop.plugins": str(site / "shop/plugins/__init__.py")},
+        opened=frozenset(
+            {
+                str(site / "shop/templates/index.html"),
+                str(site / "shop/static/app.css"),  # inside a folder that goes whole: not listed again
+                str(site / "shop/views.py"),  # code
+                str(site / "shop/missing.json"),  # a failed open
+                "/etc/mime.types",  # outside the app's folders and packages
+            }
+        ),
+        looked=frozenset(
+            {
+                str(site / "shop/static"),  # isdir() at start, served later
+                str(site / "shop/static/img"),  # inside it
+                str(site / "shop/plugins"),  # a package: the import system lists it
+                str(site / "shop"),
+                str(site),  # a root itself
+                str(site / "shop/__pycache__"),
+                str(site / "shop-2.0.dist-info"),
+            }
+        ),
+    )
+    assert data(record, package_roots(record, [tmp_path])) == [
+        (str(site / "shop/static"), "shop/static"),
+        (str(site / "shop/templates/index.html"), "shop/templates"),
+    ]
+
+
+def test_files_of_the_apps_own_folder_are_data_too(tmp_path: Path, site: Path) -> None:
+    app = tmp_path / "app"
+    (app / "templates").mkdir(parents=True)
+    (app / "templates" / "page.html").write_text("<p>")
+    (app / "settings.toml").write_text("")
+    record = recorded(site, app, opened=frozenset({str(app / "templates/page.html"), str(app / "settings.toml")}))
+    assert data(record, package_roots(record, [app])) == [
+        (str(app / "settings.toml"), "."),
+        (str(app / "templates/page.html"), "templates"),
+    ]
+
+
+def test_metadata_of_the_distributions_whose_files_were_read(site: Path, tmp_path: Path) -> None:
+    record = recorded(
+        site,
+        tmp_path,
+        opened=frozenset(
+            {
+                str(site / "shop-2.0.dist-info/METADATA"),
+                str(site / "shop-2.0.dist-info/entry_points.txt"),  # not there: no metadata of it is needed
+                str(site / "gone-1.0.dist-info/METADATA"),
+                "/elsewhere/x-1.0.dist-info/METADATA",
+            }
+        ),
+    )
+    assert metadata(record, package_roots(record, [tmp_path])) == ["Shop"]
+
+
+def test_package_roots_are_the_apps_folders_and_the_non_stdlib_path(site: Path, tmp_path: Path) -> None:
+    stdlib = str(Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}")
+    record = Record(path=(str(tmp_path), stdlib, str(site), str(tmp_path / "missing"), ""))
+    roots = package_roots(record, [tmp_path])
+    assert roots[0] == str(tmp_path.resolve())
+    assert str(site.resolve()) in roots
+    assert str(tmp_path / "missing") not in roots
+
+
+def test_unused_modules_are_the_fewest_names_covering_what_was_never_loaded(site: Path, tmp_path: Path) -> None:
+    record = recorded(
+        site,
+        tmp_path / "app",
+        started=frozenset({"encodings"}),
+        modules={
+            "shop": str(site / "shop/__init__.py"),
+            "shop.plugins.auth": str(site / "shop/plugins/auth.py"),
+            "json": "/usr/lib/json/__init__.py",
+        },
+    )
+    unused = set(unused_modules(record, [tmp_path / "app"], keep=("tarfile",)))
+    assert {"shop.views", "shop._speedups", "shop.plugins.payments"} <= unused
+    assert not {"shop", "shop.plugins", "shop.plugins.auth", "lonely"} & unused  # lonely: not a used package's
+    assert {"decimal", "multiprocessing"} <= unused  # the standard library the app never loaded
+    assert not {"json", "encodings", "tarfile"} & unused
+
+
+def test_a_package_of_the_apps_own_folder_is_never_trimmed(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    (app / "mine").mkdir(parents=True)
+    (app / "mine" / "__init__.py").write_text("")
+    (app / "mine" / "rarely.py").write_text("")
+    record = Record(path=(str(app),), modules={"mine": str(app / "mine/__init__.py")})
+    assert not [name for name in unused_modules(record, [app]) if name.startswith("mine")]
+
+
+def test_facts_from_every_process_merge(tmp_path: Path) -> None:
+    lines = {
+        "rec-1.tsv": [
+            "started\tstartup\tsite\t",
+            "import\tboot\tshop\t",
+            "open\tboot\t/site/shop/__init__.py\tr",
+            "open\tboot\t/cwd/log.txt\tw",
+            "stat\tboot\t/site/shop/static\t",
+            "module\tend\tshop\t/site/shop/__init__.py",
+            "path\tend\t/app\t",
+            "path\tend\t/site\t",
+        ],
+        "rec-2.tsv": [
+            "list\tworker\t/site/shop/plugins\t",
+            "nospec\tend\tssl\t",
+            "module\tend\tshop\t/elsewhere/shop/__init__.py",
+            "path\tend\t/site\t",
+        ],
+    }
+    for name, content in lines.items():
+        (tmp_path / name).write_text("\n".join(content) + "\n")
+    facts = read_facts(tmp_path)
+    assert facts == {
+        "started": frozenset({"site"}),
+        "nospec": frozenset({"ssl"}),
+        "imports": frozenset({"shop"}),
+        "opened": frozenset({"/site/shop/__init__.py"}),
+        "looked": frozenset({"/site/shop/static", "/site/shop/plugins"}),
+        "modules": {"shop": "/site/shop/__init__.py"},
+        "path": ("/app", "/site"),
+    }
+
+
+def test_a_record_survives_a_json_round_trip() -> None:
+    record = Record(
+        started=frozenset({"site"}),
+        modules={"shop": "/site/shop/__init__.py"},
+        opened=frozenset({"/a"}),
+        path=("/app",),
+        probes=(Probe("GET", "/", 200, 12),),
+        seconds=0.5,
+    )
+    assert Record.from_dict(record.to_dict()) == record
