@@ -46,6 +46,9 @@ MODULES = {
     "launcher": ["tests/unit/test_launcher.py", "tests/unit/test_freeze.py"],
     "wsgi": ["tests/unit/test_launcher.py", "tests/unit/test_settings.py"],
     "errors": ["tests/unit/test_errors.py"],
+    "record": ["tests/unit/test_record.py", "tests/unit/test_breakdown.py"],
+    # the breakdown's pure part: its groups and the record's verdict on each entry (the rest reads real binaries)
+    "breakdown:module_group,entry_group,extension_module,Usage,_is_extension": ["tests/unit/test_breakdown.py"],
 }
 SWAPS: dict[type[ast.AST], type[ast.AST]] = {
     ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
@@ -131,14 +134,18 @@ class Replace(ast.NodeTransformer):
         return super().visit(node)  # type: ignore[no-any-return]
 
 
-def mutants(module: str) -> Iterator[Mutant]:
+def mutants(target: str) -> Iterator[Mutant]:
+    """Every mutant of ``module``, or of the named top-level definitions of ``module:name,name``."""
+    module, _, names = target.partition(":")
     source = (PACKAGE / f"{module}.py").read_text()
     tree = ast.parse(source)
     skip, docs = skipped_lines(source), docstrings(tree)
     untouched = {id(n) for a in ast.walk(tree) for part in _not_code(a) for n in ast.walk(part)}
+    chosen = [d for d in tree.body if getattr(d, "name", None) in names.split(",")] if names else [tree]
+    inside = {id(n) for definition in chosen for n in ast.walk(definition)}
     for index, node in enumerate(ast.walk(tree)):
         line = getattr(node, "lineno", 0)
-        if line in skip or id(node) in untouched:
+        if line in skip or id(node) in untouched or id(node) not in inside:
             continue
         for change, replacement in changes(node, docs):
             fresh = ast.parse(source)
@@ -182,14 +189,14 @@ def passed(mutant: Mutant, tests: list[str], workdir: Path) -> int | None:
     return int(counts[1]) if done.returncode == 0 and counts else None
 
 
-def run(module: str, jobs: int) -> tuple[int, list[Mutant]]:
-    tests = MODULES[module]
+def run(target: str, jobs: int) -> tuple[int, list[Mutant]]:
+    tests, module = MODULES[target], target.partition(":")[0]
     with tempfile.TemporaryDirectory() as scratch:
         unchanged = Mutant(module, 0, "none", (PACKAGE / f"{module}.py").read_text())
         expected = passed(unchanged, tests, Path(scratch))
         if expected is None:
             raise SystemExit(f"mutate: {' '.join(tests)} fail without any mutant: fix them first")
-    every = list(mutants(module))
+    every = list(mutants(target))
     with tempfile.TemporaryDirectory() as scratch, ThreadPoolExecutor(jobs) as pool:
         folders = [Path(scratch, str(i)) for i in range(len(every))]
         results = list(pool.map(lambda pair: passed(pair[0], tests, pair[1]), zip(every, folders, strict=True)))
@@ -198,16 +205,17 @@ def run(module: str, jobs: int) -> tuple[int, list[Mutant]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("modules", nargs="*", help=f"some of: {', '.join(MODULES)} (default: all)")
+    parser.add_argument("modules", nargs="*", help=f"some of: {', '.join(m.partition(':')[0] for m in MODULES)}")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--min", type=float, default=90.0, help="the lowest score (%%) a module may have")
     arguments = parser.parse_args()
-    unknown = set(arguments.modules) - set(MODULES)
+    names = {target.partition(":")[0]: target for target in MODULES}
+    unknown = set(arguments.modules) - set(names)
     if unknown:
-        parser.error(f"unknown modules {sorted(unknown)}; known: {', '.join(MODULES)}")
+        parser.error(f"unknown modules {sorted(unknown)}; known: {', '.join(names)}")
     failing = []
-    for module in arguments.modules or MODULES:
-        total, survivors = run(module, arguments.jobs)
+    for module in arguments.modules or names:
+        total, survivors = run(names[module], arguments.jobs)
         score = 100.0 * (total - len(survivors)) / total if total else 100.0
         for mutant in survivors:
             print(f"  survived  src/pytest_scratchimage/{module}.py:{mutant.line}  {mutant.change}")

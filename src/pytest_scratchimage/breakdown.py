@@ -78,9 +78,7 @@ def module_group(module: str) -> Group:
 
 def entry_group(name: str, typecode: str) -> Group:
     """The group of one entry of PyInstaller's archive, by its name and type."""
-    filename = name.rsplit("/", 1)[-1]
-    if "lib-dynload/" in name:
-        return "stdlib", filename.split(".")[0]
+    filename = name.rpartition("/")[2]
     if name == "base_library.zip":
         return "stdlib", "base_library.zip"
     if filename.startswith("libpython"):
@@ -91,17 +89,17 @@ def entry_group(name: str, typecode: str) -> Group:
         return "package", re.split(r"-\d", name.split("/")[0])[0].lower().replace("-", "_")
     if typecode == "x":  # a data file goes with the package that holds it
         return module_group(name.split("/")[0])
-    if typecode == "b" or ".so" in filename:
+    if typecode == "b":
         return "library", re.sub(r"\.so(\.\d+)*$", "", filename)
     if typecode in {"s", "m", "M"}:
         return "loader", "PyInstaller bootstrap"
-    return module_group(name.replace("/", "."))
+    return module_group(name)
 
 
 def extension_module(name: str) -> str:
     """The module an extension entry is: ``lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so`` → ``_ssl``."""
     stem = re.split(r"\.(?:cpython-[^.]+|abi3)\.so$", name)[0]
-    return stem.rsplit("/", 1)[-1] if "lib-dynload/" in name else stem.replace("/", ".")
+    return stem.rpartition("/")[2] if "lib-dynload/" in name else stem.replace("/", ".")
 
 
 class Usage:
@@ -129,7 +127,7 @@ class Usage:
         """The shared libraries that libpython, a used extension module or another used library needs."""
         if self.recorded is None:
             return set(binaries)
-        by_file = {name.rsplit("/", 1)[-1]: name for name in binaries}
+        by_file = {name.rpartition("/")[2]: name for name in binaries}
         live = [name for name in binaries if "libpython" in name or self._used_extension(name)]
         seen = set(live)
         while live:
@@ -144,7 +142,7 @@ class Usage:
 
 
 def _is_extension(name: str) -> bool:
-    filename = name.rsplit("/", 1)[-1]
+    filename = name.rpartition("/")[2]
     return ".cpython-" in filename or filename.endswith(".abi3.so")
 
 

@@ -33,7 +33,8 @@ from .breakdown import Contributor, breakdown
 from .errors import ScratchImageError
 from .freeze import SHIPPED, FreezeSpec, freeze
 from .launcher import Launcher
-from .record import Needs, Recording, needs, record, stdlib_roots, unused_modules
+from .record import Needs, needs, stdlib_roots, unused_modules
+from .recording import Recording, record
 from .settings import Settings
 from .staticize import XZ, staticize
 

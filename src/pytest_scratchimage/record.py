@@ -1,40 +1,23 @@
-"""Record by running: serve the app on the host as the image will, and learn what it needs.
+"""What a record of the app's run on the host says: what to freeze, and what the image carries for nothing.
 
-Static analysis misses what an app imports by name, the data files it reads from its packages and the
-package metadata it asks for. Before freezing, the generated launcher runs under gunicorn on the host,
-with the interpreter that will be frozen and the build's excludes and runtime hooks in place
-(``host/record.py`` records in each process); the health path, the probe paths and what their HTML and
-CSS answers link to are requested, plus a 404, a HEAD and a malformed request (gunicorn's error path).
-The record then says what to freeze: the modules used (as hidden imports), the files and folders read
-or looked at inside the app's folders and installed packages (as data, at the same place), the
-distributions whose metadata was read; and what the image would carry for nothing.
+``recording`` makes the record; this module reads it. The modules the app used become hidden imports;
+the files and folders it read or looked at inside its own folders and the installed packages become
+data, at the same place; the distributions whose metadata it read have their metadata copied. The
+standard library and the submodules of the packages it used that it never loaded are what the opt-in
+``unused`` trim leaves out.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
 import sysconfig
-import time
-import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .diagnose import hints
-from .errors import ScratchImageError
-
-HOST = Path(__file__).parent / "host"
-NOT_FOUND = "/__scratch_image_record_404__"
-CRAWL_LIMIT = 100  # links followed from the probed pages' HTML and CSS
-_LINK = re.compile(rb"""(?:src|href)\s*=\s*["']([^"'#]+)["']|url\(\s*["']?([^"')#]+)["']?\s*\)""", re.I)
 _EXTENSION = re.compile(r"\.(cpython-[^.]+\.|abi3\.)?so$")
 _DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 _CODE = (".py", ".pyc", ".pyi", ".so")
@@ -98,162 +81,6 @@ class Needs:
     metadata: tuple[str, ...] = ()  # distributions whose metadata was read
 
 
-@dataclass(frozen=True)
-class Recording:
-    """How to record: the launcher to run and what to ask it."""
-
-    launcher: Path
-    app_path: tuple[Path, ...]
-    health_path: str
-    probe_paths: tuple[tuple[str, str], ...] = ()  # (method, path)
-    env: Mapping[str, str] = field(default_factory=dict)
-    excludes: tuple[str, ...] = ()  # the build's: not importable, as in the frozen app
-    runtime_hooks: tuple[Path, ...] = ()
-    timeout: float = 30.0
-
-
-# --- running the app --------------------------------------------------------------------------------
-
-
-def record(recording: Recording, folder: Path) -> Record:
-    """Serve the app on the host with ``recording``, ask it the probes, and return what it did.
-
-    ``folder`` holds the facts, the app's log and its working directory; nothing is written elsewhere
-    (bytecode included). A failure to start or a probe answering 5xx is a ``ScratchImageError``.
-    """
-    started = time.monotonic()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "cwd").mkdir(exist_ok=True)
-    request = {
-        "path": [str(p) for p in recording.app_path],
-        "excludes": list(recording.excludes),
-        "runtime_hooks": [str(hook) for hook in recording.runtime_hooks],
-        "launcher": str(recording.launcher),
-    }
-    (folder / "request.json").write_text(json.dumps(request))
-    port = free_port()
-    bind = f"--bind 127.0.0.1:{port} --workers 1"  # the launcher honours gunicorn's run-time arguments
-    env = {**os.environ, **recording.env, "PYTHONDONTWRITEBYTECODE": "1"}
-    env["GUNICORN_CMD_ARGS"] = f"{recording.env.get('GUNICORN_CMD_ARGS', '')} {bind}".strip()
-    log = folder / "app.log"
-    command = [sys.executable, str(HOST / "record.py"), str(folder / "request.json")]
-    with log.open("w") as output:
-        process = subprocess.Popen(command, cwd=folder / "cwd", env=env, stdout=output, stderr=subprocess.STDOUT)
-        try:
-            probes = _ask(recording, f"127.0.0.1:{port}", process, log)
-        finally:
-            _stop(process)
-    facts = read_facts(folder)
-    return Record(**facts, probes=tuple(probes), seconds=round(time.monotonic() - started, 2))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _ask(recording: Recording, address: str, process: subprocess.Popen[bytes], log: Path) -> list[Probe]:
-    health = recording.health_path
-    first = _wait(address, health, recording.timeout, process, log)
-    probes, pages = [first[0]], {health: first[1]}
-    for method, path in recording.probe_paths:
-        probe, body = _request(address, method, path)
-        _check(probe, process, log)
-        probes.append(probe)
-        pages[path] = body
-    for link in _links(pages):
-        probes.append(_request(address, "GET", link)[0])
-    probes += [_request(address, "GET", NOT_FOUND)[0], _request(address, "HEAD", health)[0]]
-    probes.append(_malformed(address))
-    return probes
-
-
-def _wait(
-    address: str, path: str, timeout: float, process: subprocess.Popen[bytes], log: Path
-) -> tuple[Probe, tuple[str, bytes]]:
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            text = log.read_text(errors="replace")
-            fixes = "".join(f"; to fix: {hint}" for hint in hints(text))
-            raise ScratchImageError(
-                f"record: the app exited with code {process.returncode} on the host before answering {path}"
-                f"{fixes}; its log follows",
-                text,
-            )
-        try:
-            probe, body = _request(address, "GET", path, timeout=2.0)
-        except OSError:
-            if time.monotonic() > deadline:
-                raise ScratchImageError(
-                    f"record: no HTTP answer from the app on the host at http://{address}{path} within "
-                    f"{timeout:g} s (scratch_image_ready_timeout); its log follows",
-                    log.read_text(errors="replace"),
-                ) from None
-            time.sleep(0.05)
-            continue
-        _check(probe, process, log)
-        return probe, body
-
-
-def _check(probe: Probe, process: subprocess.Popen[bytes], log: Path) -> None:
-    if probe.status >= 500:
-        _stop(process)
-        raise ScratchImageError(
-            f"record: {probe.method} {probe.path} answered {probe.status} on the host (scratch_image_probe_paths); "
-            "the app's log follows",
-            log.read_text(errors="replace"),
-        )
-
-
-def _request(address: str, method: str, path: str, timeout: float = 10.0) -> tuple[Probe, tuple[str, bytes]]:
-    """One request; the probe and, for a GET, the content type and body (to follow its links)."""
-    connection = http.client.HTTPConnection(address, timeout=timeout)
-    try:
-        connection.request(method, path, headers={"Accept": "*/*", "User-Agent": "pytest-scratchimage record"})
-        response = connection.getresponse()
-        body = response.read()
-    finally:
-        connection.close()
-    return Probe(method, path, response.status, len(body)), (response.getheader("Content-Type") or "", body)
-
-
-def _links(pages: Mapping[str, tuple[str, bytes]]) -> list[str]:
-    """What a browser fetches next: same-origin ``src``, ``href`` and CSS ``url()`` of the probed pages."""
-    found: dict[str, None] = {}
-    for base, (content_type, body) in pages.items():
-        if "html" not in content_type and "css" not in content_type:
-            continue
-        for match in _LINK.finditer(body[:1_000_000]):
-            link = (match[1] or match[2]).decode("latin-1").strip()
-            parts = urllib.parse.urlsplit(urllib.parse.urljoin(f"http://here{base}", link))
-            if parts.netloc == "here" and parts.path not in pages:
-                found[parts.path + (f"?{parts.query}" if parts.query else "")] = None
-    return list(found)[:CRAWL_LIMIT]
-
-
-def _malformed(address: str) -> Probe:
-    """A request line gunicorn refuses with 400: its error path imports what a good request does not."""
-    host, _, port = address.partition(":")
-    with socket.create_connection((host, int(port)), timeout=5) as connection:
-        connection.sendall(b"NOT A REQUEST\r\n\r\n")
-        status = connection.recv(64).split(b" ")[1:2]
-    return Probe("RAW", "NOT A REQUEST", int(status[0]) if status and status[0].isdigit() else 0, 0)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, as docker stop: gunicorn shuts down and every process reaches its exit hooks."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def read_facts(folder: Path) -> dict[str, Any]:
     """The facts every process wrote, merged: the fields of a ``Record`` but its probes and time."""
     facts: dict[str, set[str]] = {name: set() for name in ("started", "nospec", "imports", "opened", "looked")}
@@ -296,8 +123,12 @@ def _under(path: str, roots: Iterable[str]) -> str | None:
 
 
 def stdlib_roots() -> set[str]:
-    paths = sysconfig.get_paths()
-    return {paths["stdlib"], paths["platstdlib"], os.path.join(paths["platstdlib"], "lib-dynload")}
+    """The standard library's folders: its modules and its extension modules (``lib-dynload``).
+
+    In a virtual environment ``platstdlib`` names the environment, not the interpreter: the extension
+    modules' folder is the one Python was built to install them in.
+    """
+    return {sysconfig.get_paths()["stdlib"], str(sysconfig.get_config_var("DESTSHARED"))}
 
 
 def package_roots(record: Record, app_path: Iterable[Path]) -> list[str]:
@@ -385,8 +216,7 @@ def unused_modules(record: Record, app_path: Iterable[Path], keep: Iterable[str]
     start included), their parents, ``keep`` (what the frozen app's bootstrap needs), and the app's
     own folders, which are never trimmed.
     """
-    seen = record.used() | record.started | set(keep)
-    used = seen | {".".join(name.split(".")[:depth]) for name in seen for depth in range(1, name.count(".") + 1)}
+    used = record.used() | record.started | set(keep)
     mine = [str(path) for path in app_path]
     unused = {name for name in sys.stdlib_module_names if name not in used}
     for name in sorted(used):

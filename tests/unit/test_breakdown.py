@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sysconfig
+from pathlib import Path
+
 import pytest
 
-from pytest_scratchimage.breakdown import Contributor, Usage, entry_group, extension_module, module_group
+from pytest_scratchimage.breakdown import Contributor, Usage, _needed, entry_group, extension_module, module_group
 from pytest_scratchimage.record import Needs, Record
 
 
@@ -43,7 +46,11 @@ def test_module_group(module: str, group: tuple[str, str]) -> None:
         ("pyimod01_archive", "m", ("loader", "PyInstaller bootstrap")),
         ("struct", "M", ("loader", "PyInstaller bootstrap")),
         ("pyi_rth_inspect", "s", ("loader", "PyInstaller bootstrap")),
-        ("PYZ.pyz", "z", ("package", "PYZ")),
+        ("pyi-python-flag Py_GIL_DISABLED", "o", ("package", "pyi-python-flag Py_GIL_DISABLED")),
+        ("my-pkg-1.0.egg-info/PKG-INFO", "x", ("package", "my_pkg")),
+        ("my_pkg-1.0.dist-info/METADATA", "x", ("package", "my_pkg")),
+        ("socketio/static/x.socket.js", "x", ("package", "socketio")),
+        ("json", "x", ("stdlib", "json")),
     ],
 )
 def test_entry_group(name: str, typecode: str, group: tuple[str, str]) -> None:
@@ -78,8 +85,10 @@ def test_modules_are_used_when_held_started_or_read() -> None:
 
 
 def test_data_is_used_when_the_record_asked_for_it_or_its_folder() -> None:
-    learnt = Needs(datas=(("/site/shop/static", "shop"), ("/site/shop/templates/index.html", "shop/templates")))
-    usage = Usage(Record(), Needs(datas=learnt.datas, metadata=("Flask-Login",)))
+    datas = (("/site/shop/static", "shop"), ("/site/shop/templates/index.html", "shop/templates"), ("/app/a.toml", "."))
+    usage = Usage(Record(), Needs(datas=datas, metadata=("Flask-Login", "my-pkg")))
+    assert usage.data("a.toml")
+    assert usage.data("my_pkg-1.0.egg-info/PKG-INFO")
     assert usage.data("shop/static/app.css")
     assert usage.data("shop/static/img/logo.png")
     assert usage.data("shop/templates/index.html")
@@ -107,3 +116,15 @@ def test_a_library_is_used_when_libpython_or_a_used_extension_needs_it() -> None
 def test_a_contributor_reads_as_its_name_and_size() -> None:
     assert str(Contributor("library", "libpython", 1_280_000, 4_000_000, 0)) == "libpython 1.28 MB"
     assert Contributor("library", "libz", 1) == Contributor("library", "libz", 1, 0, 0)
+
+
+def test_a_library_is_live_through_the_extension_that_names_it() -> None:
+    lib_dynload = Path(str(sysconfig.get_config_var("DESTSHARED")))
+    ssl = next(lib_dynload.glob("_ssl.cpython-*.so"))
+    needed = set(_needed(ssl.read_bytes()))
+    if not needed & {"libssl.so.3", "libssl.so.1.1"}:
+        pytest.skip(f"{ssl.name} names {sorted(needed)}: no OpenSSL library to follow")
+    binaries = {f"lib-dynload/{ssl.name}": ssl.read_bytes()} | {name: b"" for name in (*needed, "libffi.so.8")}
+    assert Usage(Record(modules={"_ssl": ""})).libraries(binaries) == {f"lib-dynload/{ssl.name}", *needed}
+    assert Usage(Record(modules={"json": ""})).libraries(binaries) == set()
+    assert _needed(b"not an ELF file") == []

@@ -5,20 +5,27 @@ The records here are written by hand over a made-up site-packages, as ``host/rec
 
 from __future__ import annotations
 
+import _json
+import dataclasses
+import os
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
 
 from pytest_scratchimage.record import (
+    Needs,
     Probe,
     Record,
+    _under,
     data,
     metadata,
     module_of,
     needs,
     package_roots,
     read_facts,
+    stdlib_roots,
     unused_modules,
 )
 
@@ -40,10 +47,17 @@ def site(tmp_path: Path) -> Path:
         "shop-2.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: Shop\nVersion: 2.0\n",
         "shop-2.0.dist-info/RECORD": "",
         "lonely/__init__.py": "",
+        "shop/ns/helpers.py": "",  # a namespace package: no __init__.py
+        "shop/__pycache__/views.cpython-311.pyc": "",
+        "shop/legacy.pyc": "",
+        "shop/views.pyi": "",
+        "old-1.0.egg-info/PKG-INFO": "Metadata-Version: 1.0\nName: Old\n",
+        "bare-1.0.dist-info/RECORD": "",
+        "odd-1.0.dist-info/METADATA": b"Name: Odd\n\xff\xfe".decode("latin-1"),
     }
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
+        (root / name).write_text(text, encoding="latin-1")
     return root
 
 
@@ -243,3 +257,86 @@ def test_a_record_survives_a_json_round_trip() -> None:
         seconds=0.5,
     )
     assert Record.from_dict(record.to_dict()) == record
+
+
+def test_records_and_needs_are_values() -> None:
+    assert Record().seconds == 0.0
+    for value in (Probe("GET", "/", 200, 1), Record(), Needs()):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            value.seconds = 1  # type: ignore[misc,union-attr]
+
+
+def test_the_recorder_and_the_interpreters_helpers_are_never_hidden_imports(site: Path, tmp_path: Path) -> None:
+    names = ("_distutils_hack", "sitecustomize", "usercustomize", "_virtualenv", "__main__")
+    record = recorded(site, tmp_path, modules={name: f"/site/{name}.py" for name in names})
+    assert needs(record, [tmp_path]).hidden_imports == ()
+
+
+def test_code_files_are_not_data_and_neither_are_packages_or_bytecode_folders(site: Path, tmp_path: Path) -> None:
+    record = recorded(
+        site,
+        tmp_path,
+        modules={"shop": str(site / "shop/__init__.py"), "shop.ns": ""},
+        opened=frozenset(
+            str(site / name)
+            for name in ("shop/legacy.pyc", "shop/views.pyi", "shop/_speedups.cpython-311-x86_64-linux-gnu.so")
+        ),
+        looked=frozenset(str(site / name) for name in ("shop/ns", "lonely", "shop/__pycache__", "shop/templates")),
+    )
+    assert data(record, package_roots(record, [tmp_path])) == [(str(site / "shop/templates"), "shop/templates")]
+
+
+def test_metadata_names_come_from_metadata_pkg_info_or_the_folder(site: Path, tmp_path: Path) -> None:
+    files = ("old-1.0.egg-info/PKG-INFO", "bare-1.0.dist-info/RECORD", "odd-1.0.dist-info/METADATA")
+    record = recorded(site, tmp_path, opened=frozenset(str(site / name) for name in files))
+    assert metadata(record, package_roots(record, [tmp_path])) == ["Odd", "Old", "bare"]
+
+
+@pytest.mark.parametrize(
+    ("path", "roots", "root"),
+    [
+        ("/site/a.py", ["/site"], "/site"),
+        ("/site", ["/site"], "/site"),
+        ("/site2/a.py", ["/site"], None),
+        ("/site/app/a.py", ["/site", "/site/app"], "/site/app"),
+        ("/site/a.py", ["/site/"], "/site/"),
+    ],
+)
+def test_the_deepest_root_holds_a_path(path: str, roots: list[str], root: str | None) -> None:
+    assert _under(path, roots) == root
+
+
+def test_the_standard_library_roots_include_its_extension_modules() -> None:
+    stdlib = sysconfig.get_paths()["stdlib"]
+    extensions = os.path.dirname(_json.__file__)  # an extension module of the standard library
+    assert stdlib_roots() == {stdlib, extensions}
+
+
+def test_package_roots_skip_the_standard_library_and_empty_entries(site: Path, tmp_path: Path) -> None:
+    stdlib = sysconfig.get_paths()["stdlib"]
+    record = Record(path=("", stdlib, str(site), str(site)))
+    assert package_roots(record, []) == [str(site.resolve())]
+
+
+def test_a_fact_read_back_keeps_odd_bytes_and_tabs_in_its_detail(tmp_path: Path) -> None:
+    (tmp_path / "rec-1.tsv").write_bytes(b"module\tend\tweird\t/site/we\tird/\xff.py\n")
+    facts = read_facts(tmp_path)
+    assert facts["modules"] == {"weird": "/site/we\tird/\udcff.py"}
+
+
+def test_module_of_a_sourceless_bytecode_file() -> None:
+    assert module_of("/site/shop/legacy.pyc", "/site") == "shop.legacy"
+
+
+def test_unused_modules_leave_data_folders_init_files_and_used_subpackages_alone(site: Path, tmp_path: Path) -> None:
+    record = recorded(
+        site,
+        tmp_path / "app",
+        modules={"shop": str(site / "shop/__init__.py"), "shop.plugins.auth": str(site / "shop/plugins/auth.py")},
+    )
+    unused = unused_modules(record, [tmp_path / "app"])
+    assert [name for name in unused if name.startswith("shop")] == [
+        "shop._speedups",
+        "shop.plugins.payments",
+        "shop.views",
+    ]
