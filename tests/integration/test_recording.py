@@ -1,0 +1,108 @@
+"""Recording real apps on the host, with real gunicorn: what the record learns, and failures that teach.
+
+No engine is needed: the recording runs before anything reaches Docker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_scratchimage.errors import ScratchImageError
+from pytest_scratchimage.launcher import Launcher
+from pytest_scratchimage.record import needs
+from pytest_scratchimage.recording import Recording, record
+from pytest_scratchimage.wsgi import AppSpec
+
+APP = """
+import importlib, json, os, pathlib
+
+plugin = importlib.import_module(os.environ.get("PLUGIN_MODULE", "colorsys"))
+HERE = pathlib.Path(__file__).parent
+STATIC = HERE / "static"
+assert STATIC.is_dir()  # looked at once, at start; served from later
+
+
+def create():
+    if os.environ.get("FAIL_AT_START"):
+        raise RuntimeError("the factory refuses: FAIL_AT_START is set")
+    return app
+
+
+def app(environ, start_response):
+    path = environ["PATH_INFO"]
+    if path == "/boom":
+        raise ValueError("boom on purpose")
+    if path == "/page":
+        body = (HERE / "templates" / "page.html").read_bytes()
+    elif path.startswith("/static/"):
+        body = (STATIC / path.removeprefix("/static/")).read_bytes()
+    else:
+        body = json.dumps({"plugin": plugin.__name__}).encode()
+    start_response("200 OK", [("Content-Type", "text/html" if path == "/page" else "text/plain")])
+    return [body]
+"""
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    """A small app that imports a module by name, reads a template and serves a static folder."""
+    folder = tmp_path / "app"
+    (folder / "templates").mkdir(parents=True)
+    (folder / "static").mkdir()
+    (folder / "shop.py").write_text(APP)
+    (folder / "templates" / "page.html").write_text('<link href="/static/site.css"><p>page</p>')
+    (folder / "static" / "site.css").write_text("p {}")
+    (folder / "static" / "unasked.js").write_text("")
+    return folder
+
+
+def recording(app: Path, tmp_path: Path, probes: tuple[str, ...] = (), **env: str) -> Recording:
+    launcher = tmp_path / "launcher.py"
+    launcher.write_text(Launcher(AppSpec("shop", "create", call=True), 8000, 2).render())
+    paths = tuple(("GET", path) for path in probes)
+    return Recording(launcher, (app,), "/", paths, env=env, timeout=20)
+
+
+def tree(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
+
+
+def test_a_recording_learns_modules_by_name_templates_and_folders(app: Path, tmp_path: Path) -> None:
+    before = tree(app)
+    recorded = record(recording(app, tmp_path, ("/page",)), tmp_path / "record")
+    learnt = needs(recorded, [app])
+    assert "colorsys" in learnt.hidden_imports
+    assert (str(app / "static"), "static") in learnt.datas
+    assert (str(app / "templates" / "page.html"), "templates") in learnt.datas
+    statuses = {(probe.method, probe.path): probe.status for probe in recorded.probes}
+    assert statuses[("GET", "/page")] == 200
+    assert statuses[("GET", "/static/site.css")] == 200  # a link of the page, followed
+    assert statuses[("GET", "/__scratch_image_record_404__")] == 200  # this app answers every path
+    assert statuses[("RAW", "NOT A REQUEST")] == 400
+    assert tree(app) == before  # nothing written into the app's folder, bytecode included
+
+
+def test_an_app_that_dies_at_start_names_the_stage_and_shows_its_traceback(app: Path, tmp_path: Path) -> None:
+    with pytest.raises(ScratchImageError) as failure:
+        record(recording(app, tmp_path, FAIL_AT_START="1"), tmp_path / "record")
+    assert failure.value.headline.startswith("record: the app exited with code ")
+    assert "on the host before answering /; its log follows" in failure.value.headline
+    assert "RuntimeError: the factory refuses: FAIL_AT_START is set" in failure.value.log
+
+
+def test_a_module_that_is_missing_on_the_host_too_is_the_apps_own_failure(app: Path, tmp_path: Path) -> None:
+    with pytest.raises(ScratchImageError) as failure:
+        record(recording(app, tmp_path, PLUGIN_MODULE="no_such_plugin"), tmp_path / "record")
+    assert "hidden_imports" not in failure.value.headline  # no setting of the plugin's can fix that
+    assert "ModuleNotFoundError: No module named 'no_such_plugin'" in failure.value.log
+
+
+def test_a_probe_answering_500_is_one_line_naming_the_path(app: Path, tmp_path: Path) -> None:
+    with pytest.raises(ScratchImageError) as failure:
+        record(recording(app, tmp_path, ("/page", "/boom")), tmp_path / "record")
+    assert failure.value.headline == (
+        "record: GET /boom answered 500 on the host (scratch_image_probe_paths); the app's log follows"
+    )
+    assert "ValueError: boom on purpose" in failure.value.log
