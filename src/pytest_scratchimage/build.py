@@ -54,6 +54,7 @@ class Build:
     cached: bool
     seconds: dict[str, float] = field(default_factory=dict)
     contributors: list[Contributor] = field(default_factory=list)
+    recorded: bool = True  # whether the app's run on the host was recorded: what ``unused`` rests on
 
 
 def launcher_of(settings: Settings) -> Launcher:
@@ -107,7 +108,7 @@ def cache_key(settings: Settings) -> str:
     """The key of everything that decides the binary but the app's own files (see ``changed``)."""
     digest = hashlib.sha256()
     frozen = freeze_spec(settings, Path("launcher.py"))
-    recorded = {"health": settings.health_path, "probes": settings.probe_paths}
+    recorded = {"record": settings.record, "health": settings.health_path, "probes": settings.probe_paths}
     distributions = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
     parts = (launcher_of(settings).render(), frozen.render(Path("work")) + frozen.compression, json.dumps(recorded))
     for part in (*parts, json.dumps(tool_versions(), sort_keys=True), "\n".join(distributions)):
@@ -189,9 +190,12 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
     launcher = workdir / "launcher.py"
     stage("check", lambda: check_on_host(settings))
     launcher.write_text(launcher_of(settings).render())
-    recorded = stage("record", lambda: record(recording_of(settings, launcher), workdir / "record"))
-    learnt = needs(recorded, settings.app_path, recording_of(settings, launcher).excludes)
-    unused = unused_modules(recorded, settings.app_path, bootstrap_modules()) if "unused" in settings.trim else ()
+    recording = recording_of(settings, launcher)
+    recorded = stage("record", lambda: record(recording, workdir / "record")) if settings.record else None
+    learnt = needs(recorded, settings.app_path, recording.excludes) if recorded else Needs()
+    unused: tuple[str, ...] = ()
+    if recorded is not None and "unused" in settings.trim:  # the settings refuse the trim without a record
+        unused = unused_modules(recorded, settings.app_path, bootstrap_modules())
     frozen = stage("freeze", lambda: freeze(freeze_spec(settings, launcher, learnt, unused), workdir))
     binary = stage("staticize", lambda: staticize(frozen, workdir / BINARY, XZ[settings.compression]))
     contributors = stage("breakdown", lambda: breakdown(binary, frozen, recorded, learnt))
@@ -201,14 +205,14 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
         "contributors": [dataclasses.asdict(c) for c in contributors],
         "shipped": fingerprint(shipped, [final.parent]),
         "folders": listings(source for source, _ in (*settings.extra_files, *map(_as_path, learnt.datas))),
-        "record": recorded.to_dict(),
+        "record": recorded.to_dict() if recorded else None,
     }
     (workdir / FACTS).write_text(json.dumps(facts, indent=1))
     for bulky in ("build", "dist", "patched"):
         shutil.rmtree(workdir / bulky, ignore_errors=True)
     shutil.rmtree(final, ignore_errors=True)
     workdir.rename(final)
-    return Build(final / BINARY, final.name, cached=False, seconds=seconds, contributors=contributors)
+    return Build(final / BINARY, final.name, False, seconds, contributors, recorded is not None)
 
 
 def _as_path(data: tuple[str, str]) -> tuple[Path, str]:
@@ -281,4 +285,4 @@ def _listing(folder: Path) -> list[str]:
 def _read_build(folder: Path, key: str) -> Build:
     facts: dict[str, Any] = json.loads((folder / FACTS).read_text())
     contributors = [Contributor(**c) for c in facts["contributors"]]
-    return Build(folder / BINARY, key, cached=True, seconds=facts["seconds"], contributors=contributors)
+    return Build(folder / BINARY, key, True, facts["seconds"], contributors, facts["record"] is not None)

@@ -29,6 +29,7 @@ class SizeReport:
     startup_seconds: float | None = None  # the slowest of the session's containers (of all workers, under xdist)
     memory: int | None = None
     cache: str = ""  # where the binary cache is, and why there when it is not the usual place
+    recorded: bool = True  # the app's run on the host was recorded: ``unused`` in the breakdown means something
 
     def merge(self, other: SizeReport) -> SizeReport:
         """One report of two sessions of the same image (two xdist workers): the worst start and memory."""
@@ -69,7 +70,8 @@ class SizeReport:
             unpacked = sum(c.unpacked for c in self.contributors)
             lines.append(f"unpacked {format_size(unpacked)} written out by StaticX at every start")
         if self.contributors:
-            lines.append(f"unused   {dead_weight(self.contributors)}")
+            dead = dead_weight(self.contributors) if self.recorded else "not known: scratch_image_record is false"
+            lines.append(f"unused   {dead}")
         if self.startup_seconds is not None:
             lines.append(f"start    first HTTP answer {self.startup_seconds:.2f} s after docker run")
         if self.memory is not None:

@@ -157,6 +157,7 @@ class ScratchSession:
             image_seconds=self.image_seconds,
             contributors=self.build.contributors,
             cache=f"{self.cache} ({self.cache_note})" if self.cache_note else str(self.cache),
+            recorded=self.build.recorded,
         )
 
     def container(self) -> ScratchContainer:

@@ -251,6 +251,10 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("health_path", "string", parse_health_path, "/", "path probed until the app answers"),
     Setting("ready_timeout", "string", parse_seconds, "30", "seconds to wait for that first answer"),
     Setting(
+        "record", "string", parse_bool, "true",
+        "run the app on the host before freezing, to learn what it loads and reads out of PyInstaller's sight",
+    ),
+    Setting(
         "probe_paths", "linelist", parse_probe, None,
         "paths requested while the app is recorded on the host, besides the health path, one a line",
     ),
@@ -299,6 +303,7 @@ class Settings:
     worker_class: str
     health_path: str
     ready_timeout: float
+    record: bool
     probe_paths: tuple[tuple[str, str], ...]
     hidden_imports: tuple[str, ...]
     excludes: tuple[str, ...]
@@ -348,6 +353,10 @@ def as_ini(name: str, value: object) -> str | list[str]:
 
 def check_consistent(settings: Settings) -> None:
     """Refuse combinations that cannot work: the hardened run is non-root and holds no capabilities."""
+    if "unused" in settings.trim and not settings.record:
+        raise SettingsError(
+            SETTINGS["trim"].ini, "unused", "a trim that needs no record while scratch_image_record is false"
+        )
     if settings.budget_warn is not None and settings.budget_warn > settings.budget:
         raise SettingsError(
             SETTINGS["budget_warn"].ini,

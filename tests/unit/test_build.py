@@ -78,6 +78,7 @@ def test_cache_key_leaves_the_apps_files_to_the_build_facts(settings: Settings, 
         {"exclude_files": ("*.po",)},
         {"health_path": "/health"},
         {"probe_paths": (("GET", "/number"),)},
+        {"record": False},
     ],
     ids=lambda change: next(iter(change)),
 )

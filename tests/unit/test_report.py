@@ -207,3 +207,7 @@ def test_the_unused_line_names_the_five_largest_and_the_total() -> None:
         "unused   nothing: the recorded run used every module, library and data file the image holds"
     )
     assert not [line for line in report(contributors=[]).lines() if line.startswith(("unused", "unpacked"))]
+
+
+def test_without_a_record_the_unused_share_is_not_known() -> None:
+    assert report(recorded=False).lines()[-1] == "unused   not known: scratch_image_record is false"

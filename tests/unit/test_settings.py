@@ -72,6 +72,7 @@ def test_the_defaults_are_pinned(tmp_path: Path) -> None:
         worker_class="sync",
         health_path="/",
         ready_timeout=30.0,
+        record=True,
         probe_paths=(),
         hidden_imports=(),
         excludes=(),
@@ -101,6 +102,7 @@ def test_the_defaults_as_the_help_shows_them() -> None:
         "ready_timeout": "30",
         "compression": "xz",
         "hardened": "true",
+        "record": "true",
     }
     assert SETTINGS["app_path"].ini_help.endswith("(default: the rootdir)")
 
@@ -310,6 +312,7 @@ def test_resolve_parses_every_setting(tmp_path: Path) -> None:
         "worker_class": "gthread",
         "health_path": "/health",
         "ready_timeout": "2.5s",
+        "record": "false",
         "probe_paths": ["/number", "PROPFIND /"],
         "hidden_imports": ["falcon.app", "  ", " uuid "],
         "excludes": ["tkinter"],
@@ -336,6 +339,7 @@ def test_resolve_parses_every_setting(tmp_path: Path) -> None:
         worker_class="gthread",
         health_path="/health",
         ready_timeout=2.5,
+        record=False,
         probe_paths=(("GET", "/number"), ("PROPFIND", "/")),
         hidden_imports=("falcon.app", "uuid"),
         excludes=("tkinter",),
@@ -408,6 +412,7 @@ def _settings(tmp_path: Path, **changes: Any) -> Settings:
         ({"port": 80}, "scratch_image_port", "scratch_image_port = '80': expected a port of 1024 or more: user 65535"),
         ({"port": 1023, "user": 1000, "hardened": False}, "scratch_image_port", "user 1000 cannot bind below 1024"),
         ({"budget_warn": 9_000_001}, "scratch_image_budget_warn", r"a size at most scratch_image_budget \(9,000,000"),
+        ({"trim": ("unused",), "record": False}, "scratch_image_trim", "a trim that needs no record while"),
     ],
 )
 def test_check_consistent_refuses(tmp_path: Path, changes: dict[str, Any], name: str, message: str) -> None:
@@ -424,6 +429,8 @@ def test_check_consistent_refuses(tmp_path: Path, changes: dict[str, Any], name:
         {"user": 0, "hardened": False, "port": 80},
         {"user": 1, "hardened": False, "port": 65535},
         {"budget_warn": 9_000_000},
+        {"trim": ("unused",)},
+        {"trim": ("tls",), "record": False},
     ],
 )
 def test_check_consistent_accepts(tmp_path: Path, changes: dict[str, Any]) -> None:
