@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .build import Build, Progress, build_binary
-from .cleanup import KEEP, LABEL_PREFIX, OWNER, SESSION, Owner, reap
+from .cleanup import KEEP, LABEL_PREFIX, OWNER, REPOSITORY, SESSION, Owner, reap
 from .errors import ScratchImageError
 from .image import ImageSpec, ScratchImage, build_image
 from .report import SizeReport
@@ -131,7 +131,7 @@ class ScratchSession:
         self.build = build_binary(self.settings, self.cache, self.progress, self.rebuild)
         labels = self.labels() | image_labels(self.settings, self.build)
         spec = ImageSpec(self.build.binary, self.settings.user, self.settings.port, labels)
-        tag = f"pytest-scratchimage/{slug(self.settings.app.module)}:{self.build.key[:12]}-{self.id}"
+        tag = f"{REPOSITORY}{slug(self.settings.app.module)}:{self.build.key[:12]}-{self.id}"
         started = time.monotonic()
         image_id = build_image(client, spec, tag)
         self.image_seconds = round(time.monotonic() - started, 2)
