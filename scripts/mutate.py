@@ -41,6 +41,7 @@ MODULES = {
     "settings": ["tests/unit/test_settings.py", "tests/unit/test_readme.py", "tests/plugin/test_help.py"],
     "options": ["tests/unit/test_options.py", "tests/unit/test_readme.py", "tests/plugin/test_help.py"],
     "report": ["tests/unit/test_report.py"],
+    "diff": ["tests/unit/test_diff.py", "tests/unit/test_report.py"],
     "trim": ["tests/unit/test_trim.py"],
     "diagnose": ["tests/unit/test_diagnose.py"],
     "launcher": ["tests/unit/test_launcher.py", "tests/unit/test_freeze.py"],

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from .breakdown import Contributor
 from .budget import TOP, Budget, Growth
+from .diff import breakdown_of, diff_of
 from .options import FLAG, Options
 from .sizes import format_size
 
@@ -91,7 +92,7 @@ def baseline_of(report: SizeReport) -> dict[str, Any]:
     return {
         "size": report.size,
         "compressed": report.compressed,
-        "breakdown": {f"{c.kind}:{c.name}": c.bytes for c in report.contributors},
+        "breakdown": breakdown_of(report.contributors),
     }
 
 
@@ -101,10 +102,9 @@ def growth_failure(report: SizeReport, baseline: dict[str, Any], limit: Growth) 
     grown = report.size - before
     if grown <= limit.allowed(before):
         return None
-    now = {f"{c.kind}:{c.name}": c.bytes for c in report.contributors}
-    old = baseline.get("breakdown", {})
-    deltas = sorted(((now.get(k, 0) - old.get(k, 0), k) for k in {*now, *old}), reverse=True)
-    grew = ", ".join(f"{key.split(':', 1)[1]} +{format_size(delta)}" for delta, key in deltas[:TOP] if delta > 0)
+    grew = ", ".join(
+        f"{c.name} {c.shown_delta}" for c in diff_of(report.size, report.contributors, baseline).grew[:TOP]
+    )
     return (
         f"image grew {format_size(before)} → {format_size(report.size)} (+{format_size(grown)}, "
         f"+{100 * grown / before:.1f}%) > {limit}" + (f"; grew most: {grew}" if grew else "")
