@@ -28,7 +28,7 @@ from .breakdown import Contributor, breakdown
 from .errors import ScratchImageError
 from .freeze import FreezeSpec, freeze
 from .launcher import Launcher
-from .settings import Settings
+from .settings import Settings, app_of
 from .staticize import XZ, staticize
 
 BINARY = "app"
@@ -49,13 +49,13 @@ class Build:
 
 
 def launcher_of(settings: Settings) -> Launcher:
-    return Launcher(settings.app, settings.port, settings.workers, settings.worker_class)
+    return Launcher(app_of(settings), settings.port, settings.workers, settings.worker_class)
 
 
 def own_distributions(settings: Settings) -> tuple[str, ...]:
     """The distributions that provide the app's top-level module, when it is installed: their
     metadata is copied without being asked (``importlib.metadata.version(__name__)`` is common)."""
-    top = settings.app.module.split(".")[0]
+    top = app_of(settings).module.split(".")[0]
     return tuple(sorted(importlib.metadata.packages_distributions().get(top, ())))
 
 
@@ -136,8 +136,8 @@ def check_on_host(settings: Settings) -> None:
     """
     request = {
         "path": [str(p) for p in settings.app_path],
-        "module": settings.app.module,
-        "attribute": settings.app.attribute,
+        "module": app_of(settings).module,
+        "attribute": app_of(settings).attribute,
         "modules": {
             "scratch_image_hidden_imports": settings.hidden_imports,
             "scratch_image_excludes": settings.excludes,

@@ -22,7 +22,7 @@ import pytest
 from .errors import ScratchImageError, tail
 from .markers import SIGNATURES, Limits, parse_limits
 from .options import FLAG, FLAGS, OptionError, Options, folder_problem
-from .settings import SCHEMA, SETTINGS, Settings, SettingsError, as_ini, resolve
+from .settings import SCHEMA, SETTINGS, Settings, SettingsError, as_ini, resolve, unwritable
 
 if TYPE_CHECKING:
     from .http import BaseUrlSession
@@ -64,11 +64,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             group.addoption(flag.option, dest=f"scratch_image_{flag.dest}", action="store_true", help=flag.help)
     for setting in SCHEMA:
         parser.addini(setting.ini, setting.ini_help, type=setting.kind, default=[] if setting.is_list else "")  # type: ignore[arg-type]
+        if setting.flag:
+            group.addoption(
+                setting.option, dest=setting.ini, metavar=setting.flag, help=f"{setting.help} (ini: {setting.ini})"
+            )
+
+
+def flagged(config: pytest.Config) -> set[str]:
+    """The settings given on the command line (their twins win over the ini file)."""
+    return {s.name for s in SCHEMA if s.flag and config.getoption(s.ini, None) is not None}
 
 
 def raw_settings(config: pytest.Config) -> dict[str, Any]:
-    """The settings as the ini file and ``-o`` give them, keyed without the prefix."""
-    return {setting.name: config.getini(setting.ini) for setting in SCHEMA}
+    """The settings as the command line, the ini file and ``-o`` give them, keyed without the prefix."""
+    given = flagged(config)
+    return {s.name: config.getoption(s.ini) if s.name in given else config.getini(s.ini) for s in SCHEMA}
+
+
+def resolve_settings(config: pytest.Config, raw: dict[str, Any]) -> Settings:
+    """``resolve``, a command-line path starting where pytest was invoked and an ini one at the rootdir."""
+    anchors = dict.fromkeys(flagged(config), config.invocation_params.dir)
+    return resolve(raw, config.rootpath, anchors)
 
 
 def _settings(config: pytest.Config, options: Options) -> Settings | None:
@@ -76,9 +92,10 @@ def _settings(config: pytest.Config, options: Options) -> Settings | None:
     if not str(raw["app"]).strip() and not options.enabled:
         return None  # the plugin is installed but this project does not use it
     try:
-        return resolve(raw, config.rootpath)
+        return resolve_settings(config, raw)
     except SettingsError as error:
         where = f"-o or {config.inipath}" if config.inipath else "-o"
+        where = next((s.option for s in SCHEMA if s.ini == error.name and s.name in flagged(config)), where)
         raise pytest.UsageError(f"pytest-scratchimage: {error} (from {where})") from None
 
 
@@ -110,6 +127,9 @@ def _check_cache_dir(settings: Settings | None) -> None:
     problem = folder_problem(folder) if folder is not None else None
     if problem is not None:
         raise pytest.UsageError(f"pytest-scratchimage: {SETTINGS['cache_dir'].ini} = {str(folder)!r} {problem}")
+    problem = unwritable(settings) if settings is not None else None
+    if problem is not None:
+        raise pytest.UsageError(f"pytest-scratchimage: {problem}")
 
 
 def binary_cache(config: pytest.Config, settings: Settings) -> tuple[Path, str]:
@@ -189,8 +209,9 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     s = state.settings
     mode = "on" if state.options.enabled else f"off (pass {FLAG})"
     trim = ",".join(s.trim) or "none"
+    what = f"use={s.use}" if s.use is not None else f"app={s.app}"
     return (
-        f"scratch-image: {mode}, app={s.app}, budget={s.budget:,} B ({s.budget_metric}), user={s.user}, "
+        f"scratch-image: {mode}, {what}, budget={s.budget:,} B ({s.budget_metric}), user={s.user}, "
         f"port={s.port}, workers={s.workers}, hardened={s.hardened}, compression={s.compression}, trim={trim}"
     )
 
@@ -386,7 +407,7 @@ def scratch_image_factory(
 
     def make(**overrides: Any) -> ScratchSession:
         raw = raw_settings(pytestconfig) | {name: as_ini(name, value) for name, value in overrides.items()}
-        variants.append(_scratch_session.variant(resolve(raw, pytestconfig.rootpath)))
+        variants.append(_scratch_session.variant(resolve_settings(pytestconfig, raw)))
         return variants[-1]
 
     yield make

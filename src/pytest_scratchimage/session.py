@@ -30,7 +30,7 @@ from .run import (
     start,
     wait_until_ready,
 )
-from .settings import Settings, size_budget
+from .settings import Settings, app_of, size_budget
 
 if TYPE_CHECKING:
     import docker
@@ -131,7 +131,7 @@ class ScratchSession:
         self.build = build_binary(self.settings, self.cache, self.progress, self.rebuild)
         labels = self.labels() | image_labels(self.settings, self.build)
         spec = ImageSpec(self.build.binary, self.settings.user, self.settings.port, labels)
-        tag = f"{REPOSITORY}{slug(self.settings.app.module)}:{self.build.key[:12]}-{self.id}"
+        tag = f"{REPOSITORY}{slug(app_of(self.settings).module)}:{self.build.key[:12]}-{self.id}"
         started = time.monotonic()
         image_id = build_image(client, spec, tag)
         self.image_seconds = round(time.monotonic() - started, 2)
@@ -232,11 +232,11 @@ def image_labels(settings: Settings, build: Build) -> dict[str, str]:
     """What built the image from what: the app, the content key and the tools' versions."""
     version = importlib.metadata.version
     return {
-        f"{LABEL_PREFIX}.app": str(settings.app),
+        f"{LABEL_PREFIX}.app": str(app_of(settings)),
         f"{LABEL_PREFIX}.key": build.key,
         f"{LABEL_PREFIX}.python": sys.version.split()[0],
         f"{LABEL_PREFIX}.version": version("pytest-scratchimage"),
         f"{LABEL_PREFIX}.pyinstaller": version("pyinstaller"),
         f"{LABEL_PREFIX}.staticx": version("staticx"),
-        "org.opencontainers.image.title": slug(settings.app.module),
+        "org.opencontainers.image.title": slug(app_of(settings).module),
     }
