@@ -42,6 +42,7 @@ MODULES = {
     "options": ["tests/unit/test_options.py", "tests/unit/test_readme.py", "tests/plugin/test_help.py"],
     "report": ["tests/unit/test_report.py"],
     "diff": ["tests/unit/test_diff.py", "tests/unit/test_report.py"],
+    "audit": ["tests/unit/test_audit.py"],
     "trim": ["tests/unit/test_trim.py"],
     "diagnose": ["tests/unit/test_diagnose.py"],
     "launcher": ["tests/unit/test_launcher.py", "tests/unit/test_freeze.py"],

@@ -25,6 +25,7 @@ from .options import FLAG, FLAGS, OptionError, Options, folder_problem
 from .settings import SCHEMA, SETTINGS, Settings, SettingsError, as_ini, resolve, unwritable
 
 if TYPE_CHECKING:
+    from .audit import Audit
     from .http import BaseUrlSession
     from .image import ScratchImage
     from .report import SizeReport
@@ -50,6 +51,8 @@ class State:
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     previous_sigterm: Any = None
+    audit: Audit | None = None  # the session gate's facts (workers' merged, under xdist)
+    table: list[str] = field(default_factory=list)  # the change against the baseline, for the summary
 
 
 STATE = pytest.StashKey[State]()
@@ -183,12 +186,18 @@ class XdistReports:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
-        facts = getattr(node, "workeroutput", {}).get("scratch_image_report")
+        output = getattr(node, "workeroutput", {})
+        facts = output.get("scratch_image_report")
         if facts is not None:
             from .report import SizeReport
 
             report = SizeReport.from_dict(facts)
             self.state.report = report if self.state.report is None else self.state.report.merge(report)
+        if output.get("scratch_image_audit") is not None:
+            from .audit import Audit
+
+            audit = Audit.from_dict(output["scratch_image_audit"])
+            self.state.audit = audit if self.state.audit is None else self.state.audit.merge(audit)
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -197,9 +206,12 @@ def _is_worker(config: pytest.Config) -> bool:
 
 @pytest.hookimpl
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    report = session.config.stash[STATE].report
-    if _is_worker(session.config) and report is not None:
-        session.config.workeroutput["scratch_image_report"] = report.to_dict()  # type: ignore[attr-defined]
+    state = session.config.stash[STATE]
+    if _is_worker(session.config) and state.report is not None:
+        from .finish import worker_facts
+
+        session.config.workeroutput["scratch_image_report"] = state.report.to_dict()  # type: ignore[attr-defined]
+        session.config.workeroutput.update(worker_facts(state.audit))  # type: ignore[attr-defined]
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -231,6 +243,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         needs = item_limits(item).fixtures
         if isinstance(item, pytest.Function):
             item.fixturenames.extend(name for name in needs if name not in item.fixturenames)
+
+
+def _or_none(work: Callable[[], T | None]) -> T | None:
+    """Run ``work``; a pipeline error (the engine gone at the end) leaves its facts unknown."""
+    try:
+        return work()
+    except ScratchImageError:
+        return None
 
 
 def _or_fail(work: Callable[[], T]) -> T:
@@ -277,13 +297,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
-    """The session gates: the budget and the baseline fail the run, even when no test asks."""
+    """The session gates fail the run, even when no test asks: the budget, the baseline, the shell, setid files, the
+    user (finish.py)."""
     result = yield
     state = session.config.stash[STATE]
     if state.report is not None and state.settings is not None and not _is_worker(session.config):
-        from .report import gate
+        from .finish import finish
 
-        state.failures, state.notes = gate(state.report, state.settings.max_growth, state.options)
+        outcome = finish(state.report, state.audit, state.settings, state.options)
+        state.failures, state.notes, state.table = outcome.failures, outcome.notes, outcome.table
         session.testsfailed += len(state.failures)
     return result
 
@@ -293,7 +315,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if state.report is None or _is_worker(terminalreporter.config):
         return
     terminalreporter.write_sep("=", "scratch image", red=bool(state.failures), bold=True)
-    for line in state.report.lines():
+    for line in state.report.lines() + state.table:
         terminalreporter.write_line(line)
     for note in state.notes:
         terminalreporter.write_line(note, yellow=True)
@@ -342,6 +364,7 @@ def _scratch_session(pytestconfig: pytest.Config, scratch_settings: Settings) ->
     try:
         yield session
     finally:
+        state.audit = _or_none(session.audit)
         session.close()
 
 

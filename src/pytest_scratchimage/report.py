@@ -29,6 +29,7 @@ class SizeReport:
     startup_seconds: float | None = None  # the slowest of the session's containers (of all workers, under xdist)
     memory: int | None = None
     cache: str = ""  # where the binary cache is, and why there when it is not the usual place
+    used: str | None = None  # an image built elsewhere (scratch_image_use): where it came from
 
     def merge(self, other: SizeReport) -> SizeReport:
         """One report of two sessions of the same image (two xdist workers): the worst start and memory."""
@@ -61,7 +62,9 @@ class SizeReport:
             f"budget   {self.budget}: "
             + (f"headroom {format_size(headroom)}" if headroom >= 0 else f"OVER by {format_size(-headroom)}"),
             f"build    {'cached binary (its cold build: ' + stages + ')' if self.cached else stages}; "
-            f"image {self.image_seconds:.1f} s",
+            f"image {self.image_seconds:.1f} s"
+            if self.used is None
+            else f"used     {self.used}",
         ]
         if top:
             lines.append(f"largest  {top}")
