@@ -1,21 +1,29 @@
-"""The end of a session, once its tests ran: the gates and what the summary shows of them.
+"""The end of a session, once its tests ran: the gates, the reports, and what a green session keeps.
 
-The size gates and the JSON report and baseline (``report.gate``), then the session gate of the audit (no shell,
-no setuid or setgid file, the expected non-root user). Under xdist the controller alone runs this, on its
-workers' facts.
+In order: the size gates and the JSON report and baseline (``report.gate``); the session gate of the audit (no
+shell, no setuid or setgid file, the expected non-root user); then, the verdict known, the tag and the archive of
+the tested image, or nothing and why. Under xdist the controller alone runs this, on its workers' facts; the
+images they held for it are released here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .audit import Audit, failures
 from .diff import BaselineDiff, diff_of, lines
+from .errors import ScratchImageError
 from .options import Options
 from .report import SizeReport, gate
 from .settings import Settings
+
+if TYPE_CHECKING:
+    import docker
+
+    from .session import ScratchSession
 
 
 @dataclass
@@ -38,14 +46,56 @@ def baseline_diff(report: SizeReport, options: Options) -> BaselineDiff | None:
         return None  # the gate says it is unreadable
 
 
-def finish(report: SizeReport, audit: Audit | None, settings: Settings, options: Options) -> Outcome:
-    """The session's gates, the JSON report and baseline written, and the baseline's table for the summary."""
+def finish(
+    report: SizeReport,
+    audit: Audit | None,
+    settings: Settings,
+    options: Options,
+    tests_failed: int,
+    session: ScratchSession | None,
+    held: list[str],
+) -> Outcome:
+    """Everything after the tests; ``session`` is this process's (None on an xdist controller, which has ``held``)."""
     failed, notes = gate(report, settings.max_growth, options)
     failed += failures(audit, settings.user) if audit is not None else []
     diff = baseline_diff(report, options)
-    return Outcome(failed, notes, lines(diff) if diff is not None else [])
+    outcome = Outcome(failed, notes, lines(diff) if diff is not None else [])
+    red = tests_failed + len(outcome.failures) > 0
+    try:
+        outcome.notes += keep_tested(audit, settings, session, red)
+    except ScratchImageError as error:
+        outcome.failures.append(str(error))
+    finally:
+        _release(session, held)
+    return outcome
 
 
-def worker_facts(audit: Audit | None) -> dict[str, Any]:
+def keep_tested(audit: Audit | None, settings: Settings, session: ScratchSession | None, red: bool) -> list[str]:
+    """Tag and save the tested image after a green session; say why not after a red one."""
+    from .ship import keep, not_kept
+
+    if red or audit is None:
+        return not_kept(settings.tag, settings.save, "the session failed" if red else "the image was not audited")
+    return keep(_client(session), audit.id, settings.tag, settings.save) if settings.hold else []
+
+
+def _client(session: ScratchSession | None) -> docker.DockerClient:
+    from .session import connect
+
+    return session.client() if session is not None else connect()
+
+
+def _release(session: ScratchSession | None, held: list[str]) -> None:
+    """The images held for the end of the session: this process's, or its xdist workers'."""
+    if session is not None:
+        session.release()
+    elif held:
+        from .ship import release
+
+        with contextlib.suppress(ScratchImageError):  # no engine answers: the reaper removes them, their owner gone
+            release(_client(None), held)
+
+
+def worker_facts(audit: Audit | None, held: list[str]) -> dict[str, Any]:
     """What an xdist worker sends its controller besides its report."""
-    return {"scratch_image_audit": audit.to_dict() if audit is not None else None}
+    return {"scratch_image_audit": audit.to_dict() if audit is not None else None, "scratch_image_held": held}

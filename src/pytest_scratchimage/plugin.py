@@ -52,6 +52,7 @@ class State:
     notes: list[str] = field(default_factory=list)
     previous_sigterm: Any = None
     audit: Audit | None = None  # the session gate's facts (workers' merged, under xdist)
+    held: list[str] = field(default_factory=list)  # tags xdist workers left for the controller to keep or remove
     table: list[str] = field(default_factory=list)  # the change against the baseline, for the summary
 
 
@@ -172,8 +173,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)  # absent when configure stopped at a usage error
     if state is None:
         return
-    if state.session is not None:
-        state.session.close()  # the fixture normally did; this covers an interrupted teardown
+    if state.session is not None and _is_worker(config):
+        state.session.close()  # the fixture normally did; this covers an interrupted teardown (a held image stays)
+    elif state.session is not None:
+        state.session.release()  # the end of the session normally did; this covers an interrupted one
     if state.previous_sigterm is not None:
         signal.signal(signal.SIGTERM, state.previous_sigterm)
 
@@ -183,6 +186,13 @@ class XdistReports:
 
     def __init__(self, state: State) -> None:
         self.state = state
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Images held for the controller carry its owner label: no reaper takes them while it runs."""
+        from .cleanup import Owner
+
+        node.workerinput["scratch_image_owner"] = str(Owner.current())
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
@@ -198,6 +208,7 @@ class XdistReports:
 
             audit = Audit.from_dict(output["scratch_image_audit"])
             self.state.audit = audit if self.state.audit is None else self.state.audit.merge(audit)
+        self.state.held += output.get("scratch_image_held", [])
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -211,7 +222,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         from .finish import worker_facts
 
         session.config.workeroutput["scratch_image_report"] = state.report.to_dict()  # type: ignore[attr-defined]
-        session.config.workeroutput.update(worker_facts(state.audit))  # type: ignore[attr-defined]
+        session.config.workeroutput.update(worker_facts(state.audit, state.held))  # type: ignore[attr-defined]
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -298,13 +309,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
     """The session gates fail the run, even when no test asks: the budget, the baseline, the shell, setid files, the
-    user (finish.py)."""
+    user. Then a green session keeps the tested image as asked (finish.py)."""
     result = yield
     state = session.config.stash[STATE]
     if state.report is not None and state.settings is not None and not _is_worker(session.config):
         from .finish import finish
 
-        outcome = finish(state.report, state.audit, state.settings, state.options)
+        outcome = finish(
+            state.report, state.audit, state.settings, state.options, session.testsfailed, state.session, state.held
+        )
         state.failures, state.notes, state.table = outcome.failures, outcome.notes, outcome.table
         session.testsfailed += len(state.failures)
     return result
@@ -360,11 +373,14 @@ def _scratch_session(pytestconfig: pytest.Config, scratch_settings: Settings) ->
     cache, why = binary_cache(pytestconfig, scratch_settings)
     options = state.options
     session = ScratchSession(scratch_settings, cache, _progress(pytestconfig), options.rebuild, options.keep, why)
+    session.hold = scratch_settings.hold  # for the end of the session (finish.py) to keep after a green one
+    session.owner = getattr(pytestconfig, "workerinput", {}).get("scratch_image_owner")
     state.session = session
     try:
         yield session
     finally:
         state.audit = _or_none(session.audit)
+        state.held = session.own_tags() if session.hold and _is_worker(pytestconfig) else []
         session.close()
 
 

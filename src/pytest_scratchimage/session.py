@@ -105,11 +105,14 @@ class ScratchSession:
     containers: list[ScratchContainer] = field(default_factory=list)  # every one started, to remove
     _default: ScratchContainer | None = None
     _error: ScratchImageError | None = None
+    hold: bool = False  # close leaves the image, for the end of the session to tag or save it, then release
+    owner: str | None = None  # whose it is (the owner label): this process, or the xdist controller it is held for
     used: str | None = None  # where an image built elsewhere came from (scratch_image_use)
     _own_tag: str | None = None  # the tag this session made, removed at the end; never a tag of the user's
 
     def labels(self) -> dict[str, str]:
-        return {SESSION: self.id, OWNER: str(Owner.current())} | ({KEEP: "true"} if self.keep else {})
+        owner = self.owner or str(Owner.current())
+        return {SESSION: self.id, OWNER: owner} | ({KEEP: "true"} if self.keep else {})
 
     def client(self) -> docker.DockerClient:
         if self._client is None:
@@ -272,7 +275,8 @@ class ScratchSession:
     def close(self) -> None:
         """Remove the containers and the image tag this session made; never another session's, nor the user's.
 
-        With ``keep`` the container and its image stay for debugging: ``kept`` says how to reach them.
+        With ``keep`` the container and its image stay for debugging: ``kept`` says how to reach them. With
+        ``hold`` the image stays until ``release``.
         """
         import docker.errors
 
@@ -282,11 +286,16 @@ class ScratchSession:
             remove(container.container)
         self.containers.clear()
         self._default = None
-        if self._image is not None:
+        if self._image is not None and not self.hold:
             for tag in self.own_tags():
                 with contextlib.suppress(docker.errors.APIError):
                     self.client().images.remove(tag)
             self._image, self._own_tag = None, None
+
+    def release(self) -> None:
+        """Close, the image held for the end of the session included."""
+        self.hold = False
+        self.close()
 
 
 def image_labels(settings: Settings, build: Build) -> dict[str, str]:
