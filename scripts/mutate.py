@@ -43,6 +43,8 @@ MODULES = {
     "report": ["tests/unit/test_report.py"],
     "diff": ["tests/unit/test_diff.py", "tests/unit/test_report.py"],
     "audit": ["tests/unit/test_audit.py"],
+    "treemap": ["tests/unit/test_treemap.py", "tests/unit/test_htmlreport.py"],
+    "htmlreport": ["tests/unit/test_htmlreport.py"],
     "trim": ["tests/unit/test_trim.py"],
     "diagnose": ["tests/unit/test_diagnose.py"],
     "launcher": ["tests/unit/test_launcher.py", "tests/unit/test_freeze.py"],

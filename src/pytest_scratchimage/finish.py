@@ -1,9 +1,9 @@
 """The end of a session, once its tests ran: the gates, the reports, and what a green session keeps.
 
 In order: the size gates and the JSON report and baseline (``report.gate``); the session gate of the audit (no
-shell, no setuid or setgid file, the expected non-root user); then, the verdict known, the tag and the archive of
-the tested image, or nothing and why. Under xdist the controller alone runs this, on its workers' facts; the
-images they held for it are released here.
+shell, no setuid or setgid file, the expected non-root user); the HTML page; then, the verdict known, the tag and
+the archive of the tested image, or nothing and why. Under xdist the controller alone runs this, on its workers'
+facts; the images they held for it are released here.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .audit import Audit, failures
@@ -18,7 +19,7 @@ from .diff import BaselineDiff, diff_of, lines
 from .errors import ScratchImageError
 from .options import Options
 from .report import SizeReport, gate
-from .settings import Settings
+from .settings import SETTINGS, Settings
 
 if TYPE_CHECKING:
     import docker
@@ -60,6 +61,10 @@ def finish(
     failed += failures(audit, settings.user) if audit is not None else []
     diff = baseline_diff(report, options)
     outcome = Outcome(failed, notes, lines(diff) if diff is not None else [])
+    if settings.html is not None:
+        written = write_html(report, audit, diff, outcome.failures, settings.html)
+        outcome.failures += written[0]
+        outcome.notes += written[1]
     red = tests_failed + len(outcome.failures) > 0
     try:
         outcome.notes += keep_tested(audit, settings, session, red)
@@ -77,6 +82,19 @@ def keep_tested(audit: Audit | None, settings: Settings, session: ScratchSession
     if red or audit is None:
         return not_kept(settings.tag, settings.save, "the session failed" if red else "the image was not audited")
     return keep(_client(session), audit.id, settings.tag, settings.save) if settings.hold else []
+
+
+def write_html(
+    report: SizeReport, audit: Audit | None, diff: BaselineDiff | None, failed: list[str], path: Path
+) -> tuple[list[str], list[str]]:
+    """(failures, notes) of writing the HTML page to ``path``."""
+    from .htmlreport import page, write
+
+    try:
+        write(path, page(report, audit, diff, failed))
+    except OSError as error:
+        return [f"{SETTINGS['html'].ini} = {str(path)!r}: the page could not be written ({error.strerror})"], []
+    return [], [f"html report written to {path}"]
 
 
 def _client(session: ScratchSession | None) -> docker.DockerClient:

@@ -309,7 +309,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
     """The session gates fail the run, even when no test asks: the budget, the baseline, the shell, setid files, the
-    user. Then a green session keeps the tested image as asked (finish.py)."""
+    user. Then a green session keeps the tested image as asked, and the HTML page is written (finish.py)."""
     result = yield
     state = session.config.stash[STATE]
     if state.report is not None and state.settings is not None and not _is_worker(session.config):
@@ -412,10 +412,16 @@ def scratch_container(
     if state.report is not None:
         state.report.startup_seconds = round(container.startup_seconds, 3)
         record_testsuite_property("scratch_image_startup_seconds", state.report.startup_seconds)
-        if state.options.report:  # memory costs a warm-up: measured when a report asks for it
+        if _reported(state):  # memory costs a warm-up: measured when a report shows it
             state.report.memory = container.memory()
             record_testsuite_property("scratch_image_memory", state.report.memory)
     return container
+
+
+def _reported(state: State) -> bool:
+    """Whether a report shows the memory: the JSON report or the HTML page."""
+    html = state.settings is not None and state.settings.html is not None
+    return state.options.report is not None or html
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,138 @@
+"""The size as people read it: the HTML page, opened in a real headless Chromium (Debian's ``chromium``;
+``scripts/dev test`` installs it).
+
+The screenshot of the page is kept as an artifact: in ``$SCRATCH_IMAGE_ARTIFACTS`` when set, else in the cache
+folder (``.pytest_cache/d/scratchimage-artifacts``); the test prints where.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pytest_scratchimage.htmlreport import COLOURS
+
+pytestmark = pytest.mark.integration
+
+PROBE = "def test_probe(scratch_http): assert scratch_http.get('/number').ok"
+
+
+def shifted_baseline(pytester: pytest.Pytester, args: list[str]) -> Path:
+    """A baseline of the image as it is, then changed: libpython 100 KB smaller, a package that is gone since."""
+    baseline = pytester.path / "baseline.json"
+    written = pytester.runpytest(*args, f"--scratch-image-baseline={baseline}", "--scratch-image-update-baseline")
+    assert written.ret == pytest.ExitCode.OK
+    recorded = json.loads(baseline.read_text())
+    recorded["breakdown"]["library:libpython"] -= 100_000
+    recorded["breakdown"]["package:gone_pkg"] = 50_000
+    recorded["size"] -= 50_000
+    baseline.write_text(json.dumps(recorded))
+    return baseline
+
+
+class Elements(HTMLParser):
+    """Every element of a document: (tag, attributes), and the text of each ``text`` and ``td`` element."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, dict[str, str]]] = []
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, {name: value or "" for name, value in attrs}))
+
+    def handle_data(self, data: str) -> None:
+        self.texts.append(data)
+
+    def having(self, tag: str, **attributes: str) -> list[dict[str, str]]:
+        return [a for t, a in self.found if t == tag and all(a.get(k) == v for k, v in attributes.items())]
+
+
+def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    binary = shutil.which("chromium")
+    if binary is None:
+        pytest.skip("chromium is not installed (scripts/dev test installs Debian's chromium)")
+    command = [
+        binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}", *args,
+    ]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=True)
+
+
+def artifacts(pytestconfig: pytest.Config, tmp_path: Path) -> Path:
+    if os.environ.get("SCRATCH_IMAGE_ARTIFACTS"):
+        folder = Path(os.environ["SCRATCH_IMAGE_ARTIFACTS"])
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    cache = getattr(pytestconfig, "cache", None)
+    return cache.mkdir("scratchimage-artifacts") if cache is not None else tmp_path
+
+
+def share(picture: Image.Image, colour: str) -> float:
+    """The share of the picture's pixels that are ``colour`` (#rrggbb), give or take anti-aliasing."""
+    target = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    data = picture.convert("RGB").tobytes()
+    pixels = [data[i : i + 3] for i in range(0, len(data), 3)]
+    near = sum(1 for pixel in pixels if sum(abs(a - b) for a, b in zip(pixel, target, strict=True)) <= 6)
+    return near / len(pixels)
+
+
+def test_the_html_report_renders_in_headless_chromium(
+    pytester: pytest.Pytester,
+    built_fixture_app: list[str],
+    pytestconfig: pytest.Config,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytester.makepyfile(PROBE)
+    args = ["--scratch-image", *built_fixture_app, "-o", "scratch_image_budget_warn=8MB"]
+    baseline = shifted_baseline(pytester, args)
+    page = pytester.path / "out" / "size.html"
+    result = pytester.runpytest(*args, f"--scratch-image-baseline={baseline}", f"--scratch-image-html={page}")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines([f"html report written to {page}"])
+    source = page.read_text()
+    assert not re.search(r"(?:src|href)\s*=|url\(|@import|https?:|<script", source)  # nothing to fetch when viewed
+
+    dom = Elements()
+    dom.feed(chromium(tmp_path / "profile", "--dump-dom", page.as_uri()).stdout)
+    kinds = {a["data-kind"] for a in dom.having("rect", **{"class": "kind"})}
+    assert kinds == {"stdlib", "library", "staticx", "package", "loader"}
+    entries = dom.having("rect", **{"class": "entry"})
+    assert len(entries) >= 30
+    libpython = dom.having("rect", **{"class": "entry", "data-name": "libpython"})
+    assert len(libpython) == 1
+    assert libpython[0]["data-kind"] == "library"
+    assert float(libpython[0]["width"]) * float(libpython[0]["height"]) > 0.15 * 1200 * 640  # 27 % of the bytes
+    assert {"libpython", "libc", "gunicorn", "falcon"} <= {t.strip() for t in dom.texts}
+    for mark in ("measured",):
+        assert dom.having("rect", **{"class": mark})
+    for mark in ("limit", "warn", "baseline"):
+        assert dom.having("line", **{"class": mark})
+    assert {"budget 9.00 MB", "warn 8.00 MB"} <= {t.strip() for t in dom.texts}
+    assert len(dom.having("tr", **{"class": "grew"})) == 1
+    assert len(dom.having("tr", **{"class": "shrank"})) == 1
+    assert dom.having("table", id="runtime")
+    assert not any(t.startswith("not measured") for t in dom.texts)  # start and memory, both measured
+    assert dom.having("table", id="metadata")
+    assert any(t.startswith("sha256:") for t in dom.texts)
+    assert "Every gate passed." in dom.texts
+
+    screenshot = artifacts(pytestconfig, tmp_path) / "scratch-image-report.png"
+    chromium(tmp_path / "profile", f"--screenshot={screenshot}", "--window-size=1280,1400", page.as_uri())
+    with capsys.disabled():
+        print(f"\nscreenshot of the HTML report: {screenshot}")
+    with Image.open(screenshot) as picture:
+        assert picture.size == (1280, 1400)
+        treemap = picture.crop((0, 300, 1280, 1000))
+        for kind in ("stdlib", "library", "staticx", "package"):
+            assert share(treemap, COLOURS[kind]) > 0.01, kind  # each kind shows as a coloured area
+        assert share(treemap, COLOURS["library"]) > 0.1  # libpython's box, the largest
