@@ -45,6 +45,7 @@ MODULES = {
     "audit": ["tests/unit/test_audit.py"],
     "treemap": ["tests/unit/test_treemap.py", "tests/unit/test_htmlreport.py"],
     "htmlreport": ["tests/unit/test_htmlreport.py"],
+    "stepsummary": ["tests/unit/test_stepsummary.py"],
     "trim": ["tests/unit/test_trim.py"],
     "diagnose": ["tests/unit/test_diagnose.py"],
     "launcher": ["tests/unit/test_launcher.py", "tests/unit/test_freeze.py"],

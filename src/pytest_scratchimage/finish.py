@@ -2,14 +2,15 @@
 
 In order: the size gates and the JSON report and baseline (``report.gate``); the session gate of the audit (no
 shell, no setuid or setgid file, the expected non-root user); the HTML page; then, the verdict known, the tag and
-the archive of the tested image, or nothing and why. Under xdist the controller alone runs this, on its workers'
-facts; the images they held for it are released here.
+the archive of the tested image, or nothing and why; last the CI step summary, which tells all of it. Under xdist
+the controller alone runs this, on its workers' facts; the images they held for it are released here.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,7 @@ def finish(
     tests_failed: int,
     session: ScratchSession | None,
     held: list[str],
+    environ: Mapping[str, str],
 ) -> Outcome:
     """Everything after the tests; ``session`` is this process's (None on an xdist controller, which has ``held``)."""
     failed, notes = gate(report, settings.max_growth, options)
@@ -72,6 +74,10 @@ def finish(
         outcome.failures.append(str(error))
     finally:
         _release(session, held)
+    from .stepsummary import append, markdown
+
+    problem = append(environ, markdown(report, diff, outcome.failures, outcome.notes))
+    outcome.notes += [problem] if problem else []
     return outcome
 
 

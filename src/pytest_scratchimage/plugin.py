@@ -309,15 +309,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
     """The session gates fail the run, even when no test asks: the budget, the baseline, the shell, setid files, the
-    user. Then a green session keeps the tested image as asked, and the HTML page is written (finish.py)."""
+    user. Then a green session keeps the tested image as asked, and the reports are written (finish.py)."""
     result = yield
     state = session.config.stash[STATE]
     if state.report is not None and state.settings is not None and not _is_worker(session.config):
         from .finish import finish
 
         outcome = finish(
-            state.report, state.audit, state.settings, state.options, session.testsfailed, state.session, state.held
-        )
+            state.report, state.audit, state.settings, state.options, session.testsfailed, state.session, state.held,
+            os.environ,
+        )  # fmt: skip
         state.failures, state.notes, state.table = outcome.failures, outcome.notes, outcome.table
         session.testsfailed += len(state.failures)
     return result
@@ -419,9 +420,11 @@ def scratch_container(
 
 
 def _reported(state: State) -> bool:
-    """Whether a report shows the memory: the JSON report or the HTML page."""
+    """Whether a report shows the memory: the JSON report, the HTML page or the CI step summary."""
+    from .stepsummary import VARIABLE
+
     html = state.settings is not None and state.settings.html is not None
-    return state.options.report is not None or html
+    return state.options.report is not None or html or bool(os.environ.get(VARIABLE))
 
 
 @pytest.fixture(scope="session")

@@ -113,12 +113,22 @@ def test_a_red_session_keeps_nothing_and_says_so(
 
 
 def test_under_xdist_the_controller_keeps_one_probed_image_and_removes_the_others(
-    pytester: pytest.Pytester, built_fixture_app: list[str], engine: docker.DockerClient, tag: str
+    pytester: pytest.Pytester,
+    built_fixture_app: list[str],
+    engine: docker.DockerClient,
+    tag: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pytester.makepyfile(RECORDS)
     pytester.makepyfile(test_second=RECORDS)
-    result = pytester.runpytest("--scratch-image", *built_fixture_app, "-n", "2", f"--scratch-image-tag={tag}")
+    summary, page = pytester.path / "summary.md", pytester.path / "size.html"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    args = ["-n", "2", f"--scratch-image-tag={tag}", f"--scratch-image-html={page}"]
+    result = pytester.runpytest("--scratch-image", *built_fixture_app, *args)
     assert result.ret == pytest.ExitCode.OK
+    assert summary.read_text().count("## Scratch image") == 1  # the controller's alone
+    assert f"- tagged {tag}: image " in summary.read_text()
+    assert page.read_text().count('<svg id="treemap"') == 1
     ids = probed(pytester.path)
     kept = engine.images.get(tag)
     assert kept.id in ids.values()

@@ -1,5 +1,5 @@
-"""The size as people read it: the HTML page, opened in a real headless Chromium (Debian's ``chromium``;
-``scripts/dev test`` installs it).
+"""The size as people read it: the terminal's baseline table, the CI step summary in Markdown, and the HTML page,
+opened in a real headless Chromium (Debian's ``chromium``; ``scripts/dev test`` installs it).
 
 The screenshot of the page is kept as an artifact: in ``$SCRATCH_IMAGE_ARTIFACTS`` when set, else in the cache
 folder (``.pytest_cache/d/scratchimage-artifacts``); the test prints where.
@@ -36,6 +36,43 @@ def shifted_baseline(pytester: pytest.Pytester, args: list[str]) -> Path:
     recorded["size"] -= 50_000
     baseline.write_text(json.dumps(recorded))
     return baseline
+
+
+def test_the_step_summary_and_the_terminal_show_size_budget_contributors_and_the_baseline_diff(
+    pytester: pytest.Pytester, built_fixture_app: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(PROBE)
+    args = ["--scratch-image", *built_fixture_app]
+    baseline = shifted_baseline(pytester, args)
+    summary = pytester.path / "step-summary.md"
+    summary.write_text("an earlier step's summary\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    report = pytester.path / "report.json"
+    result = pytester.runpytest(*args, f"--scratch-image-baseline={baseline}", f"--scratch-image-report={report}")
+    assert result.ret == pytest.ExitCode.OK
+    facts = json.loads(report.read_text())
+    result.stdout.fnmatch_lines(
+        [
+            "largest  libpython *",
+            "baseline * MB → * MB (+50.00 KB, +1.1%)",
+            "  grew   libpython    * MB →    * MB   +100.00 KB",
+            "  gone   gone_pkg     50.00 KB →        0 B    -50.00 KB",
+        ]
+    )
+    text = summary.read_text()
+    assert text.startswith("an earlier step's summary\n## Scratch image `pytest-scratchimage/random-api:")
+    lines = text.splitlines()
+    assert lines[1].endswith("`: passed")
+    assert f"| size | {facts['size'] / 1e6:.2f} MB ({facts['size']:,} bytes); compressed " in text
+    assert "| budget | 9.00 MB of size: headroom " in text
+    assert f"| start | {facts['startup_seconds']:.2f} s from docker run to the first HTTP answer |" in text
+    assert f"| memory | {facts['memory'] / 1e6:.2f} MB after warm-up |" in text
+    top = facts["contributors"][0]
+    assert f"| {top['name']} | {top['kind']} | {top['bytes'] / 1e6:.2f} MB | " in text
+    assert "### Against the baseline: " in text
+    assert re.search(r"^\| libpython \| library \| grew \| [0-9.]+ MB \| [0-9.]+ MB \| \+100\.00 KB \|$", text, re.M)
+    assert "| gone_pkg | package | gone | 50.00 KB | 0 B | -50.00 KB |" in lines
+    assert text.endswith("\n\n")
 
 
 class Elements(HTMLParser):
