@@ -99,7 +99,7 @@ def budget_bar(report: SizeReport, diff: BaselineDiff | None) -> str:
         f'<rect x="20" y="30" width="{WIDTH - 40}" height="30" fill="#eee"/>',
         f'<rect class="measured" x="20" y="30" width="{bar:.1f}" height="30" fill="{colour}">'
         f"<title>{budget.metric} {format_size(measured)} ({measured:,} bytes)</title></rect>",
-        f'<text class="measured" x="{24 + bar:.1f}" y="22">{budget.metric} {format_size(measured)}</text>',
+        _label_of_bar(budget.metric, measured, bar, diff is not None and diff.before > measured),
         _mark("limit", 20 + budget.limit * scale, f"budget {format_size(budget.limit)}", "", 78),
     ]
     if budget.warn:
@@ -110,6 +110,12 @@ def budget_bar(report: SizeReport, diff: BaselineDiff | None) -> str:
             _mark("baseline", 20 + diff.before * scale, f"baseline {format_size(diff.before)}", "2 3", 22, side)
         )
     return "\n".join([*lines, "</svg>"])
+
+
+def _label_of_bar(metric: str, measured: int, bar: float, left: bool) -> str:
+    """The bar's own label at its end: right of it, or left of it when the baseline's mark (and label) is right."""
+    x, anchor = (16 + bar, "end") if left else (24 + bar, "start")
+    return f'<text class="measured" x="{x:.1f}" y="22" text-anchor="{anchor}">{metric} {format_size(measured)}</text>'
 
 
 def _mark(name: str, x: float, label: str, dashes: str, text_y: int, anchor: str = "") -> str:

@@ -98,3 +98,13 @@ def test_what_was_not_measured_says_so() -> None:
 def test_write_makes_the_folders(tmp_path: Path) -> None:
     write(tmp_path / "a" / "b.html", "<p>é</p>")
     assert (tmp_path / "a" / "b.html").read_text(encoding="utf-8") == "<p>é</p>"
+
+
+def test_the_bar_and_the_baseline_label_on_either_side_of_each_other() -> None:
+    grew = page(REPORT, None, diff_of(REPORT.size, REPORT.contributors, BASELINE), [])
+    assert re.search(r'<text class="measured" x="[0-9.]+" y="22" text-anchor="start">size 5.00 MB</text>', grew)
+    assert re.search(r'<text class="baseline" x="[0-9.]+" y="22" text-anchor="end">baseline 4.80 MB</text>', grew)
+    larger = {"size": 5_200_000, "breakdown": {}}
+    shrank = page(REPORT, None, diff_of(REPORT.size, REPORT.contributors, larger), [])
+    assert re.search(r'<text class="measured" x="[0-9.]+" y="22" text-anchor="end">size 5.00 MB</text>', shrank)
+    assert re.search(r'<text class="baseline" x="[0-9.]+" y="22" text-anchor="start">baseline 5.20 MB</text>', shrank)
