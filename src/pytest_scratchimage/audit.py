@@ -75,7 +75,7 @@ def audit_of(
         tag=tag,
         user=user,
         uid=resolve_uid(user, passwd),
-        shells=tuple(f.path for f in entries if f.kind != "dir" and f.path.rsplit("/", 1)[-1] in SHELL_NAMES),
+        shells=tuple(f.path for f in entries if f.kind != "dir" and f.path.split("/")[-1] in SHELL_NAMES),
         setid=tuple((f.path, f.mode) for f in entries if f.kind == "file" and f.setid),
         processes=tuple(sorted(processes)),
         metadata=metadata_of(image_id, tag, attrs),

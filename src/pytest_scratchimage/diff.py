@@ -34,15 +34,18 @@ class Change:
 
     @property
     def kind(self) -> str:
-        return self.key.split(":", 1)[0] if ":" in self.key else ""
+        return self.key.partition(":")[0] if ":" in self.key else ""
 
     @property
     def status(self) -> str:
-        return "new" if self.before == 0 else "gone" if self.after == 0 else "grew" if self.delta > 0 else "shrank"
+        if self.delta == 0:
+            return "same"
+        grew = self.delta > 0  # mutation: equivalent (>= 0 too: the delta is not 0 here)
+        return "new" if self.before == 0 else "gone" if self.after == 0 else "grew" if grew else "shrank"
 
     @property
     def shown_delta(self) -> str:
-        return ("+" if self.delta > 0 else "-") + format_size(abs(self.delta))
+        return ("+" if self.delta >= 0 else "-") + format_size(abs(self.delta))
 
 
 @dataclass(frozen=True)

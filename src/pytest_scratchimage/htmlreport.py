@@ -163,7 +163,7 @@ def _label(box: Box, text: str, css: str, baseline: float, second: str = "") -> 
     if not readable:
         return []
     fits = int((box.width - 6) / CHAR)
-    shown = text if len(text) <= fits else text[: max(fits - 1, 1)] + "…"
+    shown = text if len(text) <= fits else text[: fits - 1] + "…"  # a readable box fits 3 characters at least
     y = box.y + baseline
     lines = [f'<text class="{css}" x="{box.x + 3:.1f}" y="{y:.1f}">{escape(shown)}</text>']
     if second and box.height >= 30 and len(second) <= fits:

@@ -51,10 +51,10 @@ def squarified(sizes: list[float], x: float, y: float, width: float, height: flo
 
 def grouped(contributors: Iterable[Contributor], smallest: int) -> dict[str, list[tuple[str, int, int]]]:
     """(name, bytes, count) of each kind's entries, largest first (as squarify needs); those under ``smallest``
-    bytes as one entry, ``N smaller``."""
+    bytes as one entry, ``N smaller``. Every entry has bytes: squarify cannot lay out nothing."""
     kinds: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
     small: dict[str, list[int]] = defaultdict(list)
-    for c in sorted((c for c in contributors if c.bytes > 0), key=lambda c: (-c.bytes, c.name)):
+    for c in sorted(contributors, key=lambda c: (-c.bytes, c.name)):
         if c.bytes < smallest:
             small[c.kind].append(c.bytes)
         else:
@@ -67,17 +67,18 @@ def grouped(contributors: Iterable[Contributor], smallest: int) -> dict[str, lis
 
 def layout(contributors: Iterable[Contributor], width: float, height: float) -> tuple[list[Box], list[Box]]:
     """(kinds, entries): the boxes of a treemap ``width`` wide and ``height`` high, the largest first."""
-    listed = list(contributors)
-    total = sum(c.bytes for c in listed if c.bytes > 0)
-    kinds = grouped(listed, round(total * SMALLEST))
+    drawn = [c for c in contributors if c.bytes > 0]  # nothing to draw of the others
+    kinds = grouped(drawn, round(sum(c.bytes for c in drawn) * SMALLEST))
     sizes = [float(sum(size for _, size, _ in entries)) for entries in kinds.values()]
     outer, inner = [], []
-    for (kind, entries), rectangle in zip(kinds.items(), squarified(sizes, 0, 0, width, height), strict=True):
+    boxes = squarified(sizes, 0, 0, width, height)
+    for (kind, entries), rectangle in zip(kinds.items(), boxes, strict=True):  # mutation: equivalent (one a size)
         x, y, w, h = rectangle
         outer.append(Box(kind, "", sum(size for _, size, _ in entries), x, y, w, h))
         top = HEADER if h > 2 * HEADER and w > 4 * HEADER else PAD  # room for the kind's name, when it fits
         room = (x + PAD, y + top, w - 2 * PAD, h - top - PAD)
         placed = squarified([float(size) for _, size, _ in entries], *room)  # none when the kind's box is too small
         if placed:
-            inner += [Box(kind, name, size, *r, n) for (name, size, n), r in zip(entries, placed, strict=True)]
+            boxes_of_entries = zip(entries, placed, strict=True)  # mutation: equivalent (one a size)
+            inner += [Box(kind, name, size, *r, n) for (name, size, n), r in boxes_of_entries]
     return outer, inner

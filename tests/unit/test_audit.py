@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import replace
 from typing import Any
@@ -11,7 +12,10 @@ import pytest
 from pytest_scratchimage.audit import Audit, audit_of, failures, metadata_of, resolve_uid, user_failure
 from pytest_scratchimage.inspect import FileEntry
 
-PASSWD = b"root:x:0:0::/:/sbin/nologin\nbroken line\nshort:x\nweird:x:abc:1::/:\napp:x:65535:65535::/:/sbin/nologin\n"
+PASSWD = (
+    b"root:x:0:0::/:/sbin/nologin\nbroken line\nshort:x\nweird:x:abc:1::/:\n\xff\xfe not utf-8\ntiny:x:7\n"
+    b"app:x:65535:100::/:/sbin/nologin\n"
+)
 ATTRS: dict[str, Any] = {
     "Created": "2026-11-28T05:55:36Z",
     "Os": "linux",
@@ -21,7 +25,7 @@ ATTRS: dict[str, Any] = {
     "Config": {
         "User": "65535",
         "Entrypoint": ["/app"],
-        "Cmd": None,
+        "Cmd": ["--serve"],
         "ExposedPorts": {"8000/tcp": {}, "9000/udp": {}},
         "Labels": {"b": "2", "a": "1"},
     },
@@ -36,7 +40,7 @@ def file(path: str, mode: int = 0o755, kind: str = "file") -> FileEntry:
 @pytest.mark.parametrize(
     ("user", "uid"),
     [("", 0), ("root", 0), ("0", 0), (" 65535 ", 65535), ("65535:65535", 65535), ("app", 65535), ("app:app", 65535),
-     ("nobody", None), ("weird", None), ("short", None), ("x", None)],
+     ("nobody", None), ("weird", None), ("short", None), ("x", None), ("tiny", 7)],
 )  # fmt: skip
 def test_resolve_uid(user: str, uid: int | None) -> None:
     assert resolve_uid(user, PASSWD) == uid
@@ -83,13 +87,14 @@ def test_the_metadata_rows() -> None:
         ("size", "4.68 MB (4,676,088 bytes)"),
         ("user", "65535"),
         ("entrypoint", '["/app"]'),
-        ("cmd", "null"),
+        ("cmd", '["--serve"]'),
         ("exposed ports", "8000/tcp, 9000/udp"),
         ("layers", "2"),
         ("label a", "1"),
         ("label b", "2"),
     )
     bare = dict(metadata_of("i", "t", {}))
+    assert (bare["entrypoint"], bare["cmd"]) == ("null", "null")
     assert (bare["user"], bare["exposed ports"], bare["layers"], bare["size"]) == (
         "(unset: root)",
         "none",
@@ -166,3 +171,8 @@ def test_an_audit_survives_the_trip_to_the_controller() -> None:
     audit = replace(OK, shells=("/bin/sh",), setid=(("/su", 0o4755),), metadata=(("id", "sha256:1"),))
     assert Audit.from_dict(audit.to_dict()) == audit
     assert Audit.from_dict(json.loads(json.dumps(audit.to_dict()))) == audit
+
+
+def test_an_audit_is_a_value() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        OK.uid = 0  # type: ignore[misc]

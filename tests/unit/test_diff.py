@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from pytest_scratchimage.breakdown import Contributor
@@ -85,3 +87,27 @@ def test_the_terminal_table() -> None:
     ]
     assert lines(BaselineDiff(5, 5, ())) == ["baseline 5 B → 5 B (+0 B, +0.0%); no entry changed"]
     assert lines(diff_of(3_100_000, NOW, THEN))[-1].startswith("  gone   x ")
+
+
+def test_changes_and_diffs_are_values() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Change("a:b", 1, 2).after = 3  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        BaselineDiff(1, 2, ()).after = 3  # type: ignore[misc]
+
+
+def test_an_entry_that_did_not_change() -> None:
+    same = Change("a:b", 5, 5)
+    assert (same.status, same.shown_delta) == ("same", "+0 B")
+    assert Change("a:b", 1, 5).status == "grew"  # not new: it had a byte
+    assert Change("a:b", 5, 6).status == "grew"
+    assert Change("a:b", 6, 5).status == "shrank"
+    unchanged = BaselineDiff(10, 10, (same,))
+    assert (unchanged.grew, unchanged.shrank) == ([], [])
+
+
+def test_a_table_shows_ten_each_way() -> None:
+    now = [Contributor("stdlib", f"m{i:02}", 1000 + i) for i in range(12)]
+    diff = diff_of(20_000, now, {"size": 10_000, "breakdown": {}})
+    assert len(diff.rows()) == 10
+    assert diff.untold() == 2

@@ -501,6 +501,16 @@ def test_unwritable_names_the_first_path_that_cannot_be_written(tmp_path: Path) 
     assert unwritable(both) == f"scratch_image_save = '{tmp_path}' is a folder; name a file in it"
 
 
+def test_a_name_of_255_characters_is_a_name_and_one_more_is_not() -> None:
+    assert parse_tag("a" * 255) == "a" * 255 + ":latest"
+    with pytest.raises(Invalid):
+        parse_tag("a" * 256)
+
+
+def test_a_twin_is_named_with_dashes() -> None:
+    assert SETTINGS["cache_dir"]._replace(flag="PATH").option == "--scratch-image-cache-dir"
+
+
 def test_only_the_settings_of_the_command_line_have_a_twin() -> None:
     twins = {s.name: (s.option, s.flag) for s in SCHEMA if s.flag}
     assert twins == {

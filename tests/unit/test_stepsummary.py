@@ -102,3 +102,9 @@ def test_the_section_is_appended_where_ci_says(tmp_path: Path) -> None:
     assert append({VARIABLE: str(tmp_path)}, "x") == (
         f"GITHUB_STEP_SUMMARY {tmp_path}: the step summary could not be written (Is a directory)"
     )
+
+
+def test_exactly_at_the_budget_is_headroom_of_nothing() -> None:
+    text = markdown(replace(REPORT, size=9_000_000), None, [])
+    assert "| budget | 9.00 MB of size: headroom 0 B |\n" in text
+    assert "| budget | 9.00 MB of size: **over by 1 B** |\n" in markdown(replace(REPORT, size=9_000_001), None, [])

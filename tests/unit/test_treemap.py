@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from pytest_scratchimage.breakdown import Contributor
@@ -12,7 +14,6 @@ BREAKDOWN = [
     Contributor("stdlib", "email", 100),
     Contributor("stdlib", "json", 200),
     Contributor("library", "libz", 100),
-    Contributor("package", "falcon", 0),  # nothing to draw
     Contributor("stdlib", "tiny", 1),
     Contributor("stdlib", "tinier", 1),
     Contributor("loader", "StaticX", 3),
@@ -27,6 +28,7 @@ def test_entries_are_grouped_by_kind_largest_first_and_the_smallest_shown_togeth
     }
     assert grouped(BREAKDOWN, 150)["stdlib"] == [("json", 200, 1), ("3 smaller", 102, 3)]
     assert grouped(BREAKDOWN, 250)["stdlib"] == [("4 smaller", 302, 4)]  # every one under it
+    assert grouped(BREAKDOWN, 3)["loader"] == [("StaticX", 3, 1)]  # exactly the threshold: shown alone
     assert grouped(BREAKDOWN, 0)["stdlib"][-2:] == [("tinier", 1, 1), ("tiny", 1, 1)]  # equal sizes in name order
 
 
@@ -37,7 +39,9 @@ def test_squarified_fills_the_rectangle_in_proportion() -> None:
     assert all(x >= 10 and x + w <= 110.001 and y >= 20 and y + h <= 70.001 for x, y, w, h in boxes)
     assert squarified([], 0, 0, 10, 10) == []
     assert squarified([1.0], 0, 0, 0, 10) == []
+    assert squarified([1.0], 0, 0, 10, 0) == []
     assert squarified([1.0], 0, 0, 10, -1) == []
+    assert squarified([1.0], 0, 0, 0.5, 0.5) == [(0, 0, 0.5, 0.5)]  # small, but a box
 
 
 def area(boxes: list[Box]) -> float:
@@ -79,3 +83,27 @@ def test_a_kind_too_small_for_its_name_or_its_entries() -> None:
 def test_nothing_to_draw() -> None:
     assert layout([], 100, 100) == ([], [])
     assert layout([Contributor("a", "zero", 0)], 100, 100) == ([], [])
+    kinds, entries = layout([*BREAKDOWN, Contributor("package", "falcon", 0)], 1200, 640)
+    assert "package" not in {box.kind for box in kinds + entries}
+
+
+def test_the_layout_in_pixels() -> None:
+    """One kind in a 100 by 100 map: its box fills it, its name takes an 18 px band, its entries sit 2 px in."""
+    kinds, entries = layout([Contributor("stdlib", "a", 3), Contributor("stdlib", "b", 1)], 100, 100)
+    assert kinds == [Box("stdlib", "", 4, 0, 0, 100, 100)]
+    assert kinds[0].count == 1
+    assert [(e.x, e.y) for e in entries] == [(2, 18), pytest.approx((2 + 96 * 3 / 4, 18))]
+    assert [(e.width, e.height) for e in entries] == [pytest.approx((72, 80)), pytest.approx((24, 80))]
+
+
+@pytest.mark.parametrize(("width", "height", "top"), [(73, 37, 18), (72, 37, 2), (73, 36, 2), (300, 37, 18)])
+def test_a_kind_has_a_band_for_its_name_when_it_is_more_than_4_bands_wide_and_2_high(
+    width: float, height: float, top: float
+) -> None:
+    _, entries = layout([Contributor("stdlib", "a", 1)], width, height)
+    assert entries[0].y == top
+
+
+def test_a_box_is_a_value() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Box("a", "b", 1, 0, 0, 1, 1).x = 2  # type: ignore[misc]
