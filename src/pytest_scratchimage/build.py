@@ -35,7 +35,7 @@ from .freeze import SHIPPED, FreezeSpec, freeze
 from .launcher import Launcher
 from .record import Needs, needs, stdlib_roots, unused_modules
 from .recording import Recording, record
-from .settings import Settings
+from .settings import Settings, app_of
 from .staticize import XZ, staticize
 
 BINARY = "app"
@@ -58,7 +58,7 @@ class Build:
 
 
 def launcher_of(settings: Settings) -> Launcher:
-    return Launcher(settings.app, settings.port, settings.workers, settings.worker_class)
+    return Launcher(app_of(settings), settings.port, settings.workers, settings.worker_class)
 
 
 def freeze_spec(
@@ -123,8 +123,8 @@ def check_on_host(settings: Settings) -> None:
     """
     request = {
         "path": [str(p) for p in settings.app_path],
-        "module": settings.app.module,
-        "attribute": settings.app.attribute,
+        "module": app_of(settings).module,
+        "attribute": app_of(settings).attribute,
         "modules": {
             "scratch_image_hidden_imports": settings.hidden_imports,
             "scratch_image_excludes": settings.excludes,

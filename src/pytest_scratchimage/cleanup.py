@@ -21,6 +21,7 @@ LABEL_PREFIX = "io.github.pytest-scratchimage"
 OWNER = f"{LABEL_PREFIX}.owner"
 SESSION = f"{LABEL_PREFIX}.session"
 KEEP = f"{LABEL_PREFIX}.keep"
+REPOSITORY = "pytest-scratchimage/"  # the tags sessions make; a tag of the user's on the same image is never removed
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def reap(client: docker.DockerClient) -> list[str]:
                 removed.append(f"container {container.short_id}")
     for image in client.images.list(filters={"label": OWNER}):
         if orphaned(image.labels):
-            for tag in image.tags:
+            for tag in (tag for tag in image.tags if tag.startswith(REPOSITORY)):
                 with contextlib.suppress(docker.errors.APIError):
                     client.images.remove(tag)
                     removed.append(f"image {tag}")

@@ -151,3 +151,26 @@ def probe_shell(container: Container, shell: str = "/bin/sh") -> ShellProbe:
     """Try ``shell -c 'exit 0'``; in a shell-less image the engine answers 126 or 127."""
     result = container.exec_run([shell, "-c", "exit 0"])
     return ShellProbe(shell, result.exit_code, bytes(result.output).decode(errors="replace").strip())
+
+
+def layer_file(layers: Iterable[IO[bytes]], path: str) -> bytes | None:
+    """The content of the regular file ``path`` in the root filesystem the layers make; None when there is none."""
+    found: bytes | None = None
+    for layer in layers:
+        with tarfile.open(fileobj=layer, mode="r|*") as tar:
+            for member in tar:
+                name = "/" + posixpath.normpath(member.name).lstrip("/")
+                folder, _, base = name.rpartition("/")
+                whiteout = base.startswith(".wh.") and (
+                    path.startswith(folder + "/") if base == ".wh..wh..opq" else _under(path, f"{folder}/{base[4:]}")
+                )
+                if whiteout or (name == path and not member.isfile()):
+                    found = None
+                elif name == path:
+                    stream = tar.extractfile(member)
+                    found = stream.read() if stream is not None else None
+    return found
+
+
+def _under(path: str, top: str) -> bool:
+    return path == top or path.startswith(top + "/")

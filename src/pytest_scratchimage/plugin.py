@@ -22,9 +22,10 @@ import pytest
 from .errors import ScratchImageError, tail
 from .markers import SIGNATURES, Limits, parse_limits
 from .options import FLAG, FLAGS, OptionError, Options, folder_problem
-from .settings import SCHEMA, SETTINGS, Settings, SettingsError, as_ini, resolve
+from .settings import SCHEMA, SETTINGS, Settings, SettingsError, as_ini, resolve, unwritable
 
 if TYPE_CHECKING:
+    from .audit import Audit
     from .http import BaseUrlSession
     from .image import ScratchImage
     from .report import SizeReport
@@ -50,6 +51,9 @@ class State:
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     previous_sigterm: Any = None
+    audit: Audit | None = None  # the session gate's facts (workers' merged, under xdist)
+    held: list[str] = field(default_factory=list)  # tags xdist workers left for the controller to keep or remove
+    table: list[str] = field(default_factory=list)  # the change against the baseline, for the summary
 
 
 STATE = pytest.StashKey[State]()
@@ -64,11 +68,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             group.addoption(flag.option, dest=f"scratch_image_{flag.dest}", action="store_true", help=flag.help)
     for setting in SCHEMA:
         parser.addini(setting.ini, setting.ini_help, type=setting.kind, default=[] if setting.is_list else "")  # type: ignore[arg-type]
+        if setting.flag:
+            group.addoption(
+                setting.option, dest=setting.ini, metavar=setting.flag, help=f"{setting.help} (ini: {setting.ini})"
+            )
+
+
+def flagged(config: pytest.Config) -> set[str]:
+    """The settings given on the command line (their twins win over the ini file)."""
+    return {s.name for s in SCHEMA if s.flag and config.getoption(s.ini, None) is not None}
 
 
 def raw_settings(config: pytest.Config) -> dict[str, Any]:
-    """The settings as the ini file and ``-o`` give them, keyed without the prefix."""
-    return {setting.name: config.getini(setting.ini) for setting in SCHEMA}
+    """The settings as the command line, the ini file and ``-o`` give them, keyed without the prefix."""
+    given = flagged(config)
+    return {s.name: config.getoption(s.ini) if s.name in given else config.getini(s.ini) for s in SCHEMA}
+
+
+def resolve_settings(config: pytest.Config, raw: dict[str, Any]) -> Settings:
+    """``resolve``, a command-line path starting where pytest was invoked and an ini one at the rootdir."""
+    anchors = dict.fromkeys(flagged(config), config.invocation_params.dir)
+    return resolve(raw, config.rootpath, anchors)
 
 
 def _settings(config: pytest.Config, options: Options) -> Settings | None:
@@ -76,9 +96,10 @@ def _settings(config: pytest.Config, options: Options) -> Settings | None:
     if not str(raw["app"]).strip() and not options.enabled:
         return None  # the plugin is installed but this project does not use it
     try:
-        return resolve(raw, config.rootpath)
+        return resolve_settings(config, raw)
     except SettingsError as error:
         where = f"-o or {config.inipath}" if config.inipath else "-o"
+        where = next((s.option for s in SCHEMA if s.ini == error.name and s.name in flagged(config)), where)
         raise pytest.UsageError(f"pytest-scratchimage: {error} (from {where})") from None
 
 
@@ -110,6 +131,9 @@ def _check_cache_dir(settings: Settings | None) -> None:
     problem = folder_problem(folder) if folder is not None else None
     if problem is not None:
         raise pytest.UsageError(f"pytest-scratchimage: {SETTINGS['cache_dir'].ini} = {str(folder)!r} {problem}")
+    problem = unwritable(settings) if settings is not None else None
+    if problem is not None:
+        raise pytest.UsageError(f"pytest-scratchimage: {problem}")
 
 
 def binary_cache(config: pytest.Config, settings: Settings) -> tuple[Path, str]:
@@ -149,8 +173,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)  # absent when configure stopped at a usage error
     if state is None:
         return
-    if state.session is not None:
-        state.session.close()  # the fixture normally did; this covers an interrupted teardown
+    if state.session is not None and _is_worker(config):
+        state.session.close()  # the fixture normally did; this covers an interrupted teardown (a held image stays)
+    elif state.session is not None:
+        state.session.release()  # the end of the session normally did; this covers an interrupted one
     if state.previous_sigterm is not None:
         signal.signal(signal.SIGTERM, state.previous_sigterm)
 
@@ -162,13 +188,27 @@ class XdistReports:
         self.state = state
 
     @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Images held for the controller carry its owner label: no reaper takes them while it runs."""
+        from .cleanup import Owner
+
+        node.workerinput["scratch_image_owner"] = str(Owner.current())
+
+    @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
-        facts = getattr(node, "workeroutput", {}).get("scratch_image_report")
+        output = getattr(node, "workeroutput", {})
+        facts = output.get("scratch_image_report")
         if facts is not None:
             from .report import SizeReport
 
             report = SizeReport.from_dict(facts)
             self.state.report = report if self.state.report is None else self.state.report.merge(report)
+        if output.get("scratch_image_audit") is not None:
+            from .audit import Audit
+
+            audit = Audit.from_dict(output["scratch_image_audit"])
+            self.state.audit = audit if self.state.audit is None else self.state.audit.merge(audit)
+        self.state.held += output.get("scratch_image_held", [])
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -177,9 +217,12 @@ def _is_worker(config: pytest.Config) -> bool:
 
 @pytest.hookimpl
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    report = session.config.stash[STATE].report
-    if _is_worker(session.config) and report is not None:
-        session.config.workeroutput["scratch_image_report"] = report.to_dict()  # type: ignore[attr-defined]
+    state = session.config.stash[STATE]
+    if _is_worker(session.config) and state.report is not None:
+        from .finish import worker_facts
+
+        session.config.workeroutput["scratch_image_report"] = state.report.to_dict()  # type: ignore[attr-defined]
+        session.config.workeroutput.update(worker_facts(state.audit, state.held))  # type: ignore[attr-defined]
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -189,8 +232,9 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     s = state.settings
     mode = "on" if state.options.enabled else f"off (pass {FLAG})"
     trim = ",".join(s.trim) or "none"
+    what = f"use={s.use}" if s.use is not None else f"app={s.app}"
     return (
-        f"scratch-image: {mode}, app={s.app}, budget={s.budget:,} B ({s.budget_metric}), user={s.user}, "
+        f"scratch-image: {mode}, {what}, budget={s.budget:,} B ({s.budget_metric}), user={s.user}, "
         f"port={s.port}, workers={s.workers}, hardened={s.hardened}, compression={s.compression}, trim={trim}"
     )
 
@@ -210,6 +254,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         needs = item_limits(item).fixtures
         if isinstance(item, pytest.Function):
             item.fixturenames.extend(name for name in needs if name not in item.fixturenames)
+
+
+def _or_none(work: Callable[[], T | None]) -> T | None:
+    """Run ``work``; a pipeline error (the engine gone at the end) leaves its facts unknown."""
+    try:
+        return work()
+    except ScratchImageError:
+        return None
 
 
 def _or_fail(work: Callable[[], T]) -> T:
@@ -256,13 +308,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
-    """The session gates: the budget and the baseline fail the run, even when no test asks."""
+    """The session gates fail the run, even when no test asks: the budget, the baseline, the shell, setid files, the
+    user. Then a green session keeps the tested image as asked, and the reports are written (finish.py)."""
     result = yield
     state = session.config.stash[STATE]
     if state.report is not None and state.settings is not None and not _is_worker(session.config):
-        from .report import gate
+        from .finish import finish
 
-        state.failures, state.notes = gate(state.report, state.settings.max_growth, state.options)
+        outcome = finish(
+            state.report, state.audit, state.settings, state.options, session.testsfailed, state.session, state.held,
+            os.environ,
+        )  # fmt: skip
+        state.failures, state.notes, state.table = outcome.failures, outcome.notes, outcome.table
         session.testsfailed += len(state.failures)
     return result
 
@@ -272,7 +329,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if state.report is None or _is_worker(terminalreporter.config):
         return
     terminalreporter.write_sep("=", "scratch image", red=bool(state.failures), bold=True)
-    for line in state.report.lines():
+    for line in state.report.lines() + state.table:
         terminalreporter.write_line(line)
     for note in state.notes:
         terminalreporter.write_line(note, yellow=True)
@@ -317,10 +374,14 @@ def _scratch_session(pytestconfig: pytest.Config, scratch_settings: Settings) ->
     cache, why = binary_cache(pytestconfig, scratch_settings)
     options = state.options
     session = ScratchSession(scratch_settings, cache, _progress(pytestconfig), options.rebuild, options.keep, why)
+    session.hold = scratch_settings.hold  # for the end of the session (finish.py) to keep after a green one
+    session.owner = getattr(pytestconfig, "workerinput", {}).get("scratch_image_owner")
     state.session = session
     try:
         yield session
     finally:
+        state.audit = _or_none(session.audit)
+        state.held = session.own_tags() if session.hold and _is_worker(pytestconfig) else []
         session.close()
 
 
@@ -352,10 +413,18 @@ def scratch_container(
     if state.report is not None:
         state.report.startup_seconds = round(container.startup_seconds, 3)
         record_testsuite_property("scratch_image_startup_seconds", state.report.startup_seconds)
-        if state.options.report:  # memory costs a warm-up: measured when a report asks for it
+        if _reported(state):  # memory costs a warm-up: measured when a report shows it
             state.report.memory = container.memory()
             record_testsuite_property("scratch_image_memory", state.report.memory)
     return container
+
+
+def _reported(state: State) -> bool:
+    """Whether a report shows the memory: the JSON report, the HTML page or the CI step summary."""
+    from .stepsummary import VARIABLE
+
+    html = state.settings is not None and state.settings.html is not None
+    return state.options.report is not None or html or bool(os.environ.get(VARIABLE))
 
 
 @pytest.fixture(scope="session")
@@ -386,7 +455,7 @@ def scratch_image_factory(
 
     def make(**overrides: Any) -> ScratchSession:
         raw = raw_settings(pytestconfig) | {name: as_ini(name, value) for name, value in overrides.items()}
-        variants.append(_scratch_session.variant(resolve(raw, pytestconfig.rootpath)))
+        variants.append(_scratch_session.variant(resolve_settings(pytestconfig, raw)))
         return variants[-1]
 
     yield make

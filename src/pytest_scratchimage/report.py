@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from .breakdown import Contributor
 from .budget import TOP, Budget, Growth
+from .diff import breakdown_of, diff_of
 from .options import FLAG, Options
 from .sizes import format_size
 
@@ -30,6 +31,7 @@ class SizeReport:
     memory: int | None = None
     cache: str = ""  # where the binary cache is, and why there when it is not the usual place
     recorded: bool = True  # the app's run on the host was recorded: ``unused`` in the breakdown means something
+    used: str | None = None  # an image built elsewhere (scratch_image_use): where it came from
 
     def merge(self, other: SizeReport) -> SizeReport:
         """One report of two sessions of the same image (two xdist workers): the worst start and memory."""
@@ -62,14 +64,18 @@ class SizeReport:
             f"budget   {self.budget}: "
             + (f"headroom {format_size(headroom)}" if headroom >= 0 else f"OVER by {format_size(-headroom)}"),
             f"build    {'cached binary (its cold build: ' + stages + ')' if self.cached else stages}; "
-            f"image {self.image_seconds:.1f} s",
+            f"image {self.image_seconds:.1f} s"
+            if self.used is None
+            else f"used     {self.used}",
         ]
         if top:
             lines.append(f"largest  {top}")
         if self.contributors:
             unpacked = sum(c.unpacked for c in self.contributors)
             lines.append(f"unpacked {format_size(unpacked)} written out by StaticX at every start")
-        if self.contributors:
+        if self.contributors and self.used:
+            lines.append("unused   not known: the image was built elsewhere, its app never recorded")
+        elif self.contributors:
             dead = dead_weight(self.contributors) if self.recorded else "not known: scratch_image_record is false"
             lines.append(f"unused   {dead}")
         if self.startup_seconds is not None:
@@ -110,7 +116,7 @@ def baseline_of(report: SizeReport) -> dict[str, Any]:
     return {
         "size": report.size,
         "compressed": report.compressed,
-        "breakdown": {f"{c.kind}:{c.name}": c.bytes for c in report.contributors},
+        "breakdown": breakdown_of(report.contributors),
     }
 
 
@@ -120,10 +126,9 @@ def growth_failure(report: SizeReport, baseline: dict[str, Any], limit: Growth) 
     grown = report.size - before
     if grown <= limit.allowed(before):
         return None
-    now = {f"{c.kind}:{c.name}": c.bytes for c in report.contributors}
-    old = baseline.get("breakdown", {})
-    deltas = sorted(((now.get(k, 0) - old.get(k, 0), k) for k in {*now, *old}), reverse=True)
-    grew = ", ".join(f"{key.split(':', 1)[1]} +{format_size(delta)}" for delta, key in deltas[:TOP] if delta > 0)
+    grew = ", ".join(
+        f"{c.name} {c.shown_delta}" for c in diff_of(report.size, report.contributors, baseline).grew[:TOP]
+    )
     return (
         f"image grew {format_size(before)} → {format_size(report.size)} (+{format_size(grown)}, "
         f"+{100 * grown / before:.1f}%) > {limit}" + (f"; grew most: {grew}" if grew else "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import io
 import os
 import re
 import socket
@@ -15,10 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from .audit import Audit, audit_of, resolve_uid
 from .build import Build, Progress, build_binary
-from .cleanup import KEEP, LABEL_PREFIX, OWNER, SESSION, Owner, reap
+from .cleanup import KEEP, LABEL_PREFIX, OWNER, REPOSITORY, SESSION, Owner, reap
 from .errors import ScratchImageError
 from .image import ImageSpec, ScratchImage, build_image
+from .inspect import image_layers, layer_file
 from .report import SizeReport
 from .run import (
     LOOPBACK,
@@ -30,7 +33,7 @@ from .run import (
     start,
     wait_until_ready,
 )
-from .settings import Settings, size_budget
+from .settings import Settings, app_of, size_budget
 
 if TYPE_CHECKING:
     import docker
@@ -102,9 +105,14 @@ class ScratchSession:
     containers: list[ScratchContainer] = field(default_factory=list)  # every one started, to remove
     _default: ScratchContainer | None = None
     _error: ScratchImageError | None = None
+    hold: bool = False  # close leaves the image, for the end of the session to tag or save it, then release
+    owner: str | None = None  # whose it is (the owner label): this process, or the xdist controller it is held for
+    used: str | None = None  # where an image built elsewhere came from (scratch_image_use)
+    _own_tag: str | None = None  # the tag this session made, removed at the end; never a tag of the user's
 
     def labels(self) -> dict[str, str]:
-        return {SESSION: self.id, OWNER: str(Owner.current())} | ({KEEP: "true"} if self.keep else {})
+        owner = self.owner or str(Owner.current())
+        return {SESSION: self.id, OWNER: owner} | ({KEEP: "true"} if self.keep else {})
 
     def client(self) -> docker.DockerClient:
         if self._client is None:
@@ -128,16 +136,70 @@ class ScratchSession:
 
     def _make_image(self) -> ScratchImage:
         client = self.client()
+        if self.settings.use is not None:
+            return self._use(client, self.settings.use)
         self.build = build_binary(self.settings, self.cache, self.progress, self.rebuild)
         labels = self.labels() | image_labels(self.settings, self.build)
         spec = ImageSpec(self.build.binary, self.settings.user, self.settings.port, labels)
-        tag = f"pytest-scratchimage/{slug(self.settings.app.module)}:{self.build.key[:12]}-{self.id}"
+        tag = f"{REPOSITORY}{slug(app_of(self.settings).module)}:{self.build.key[:12]}-{self.id}"
         started = time.monotonic()
         image_id = build_image(client, spec, tag)
+        self._own_tag = tag
         self.image_seconds = round(time.monotonic() - started, 2)
         size = int(client.images.get(image_id).attrs["Size"])
         settings = self.settings
         return ScratchImage(tag, image_id, size, settings.user, settings.port, labels, client, self.build.contributors)
+
+    def _use(self, client: docker.DockerClient, source: str | Path) -> ScratchImage:
+        """The image built elsewhere: loaded from an archive under this session's tag, or the engine's own."""
+        from .used import find_image, image_breakdown, load_archive, port_of
+
+        self.progress(f"use {source} ...")
+        started = time.monotonic()
+        if isinstance(source, Path):
+            tag = f"{REPOSITORY}use:{self.id}"
+            image = load_archive(client, source, tag)
+            self._own_tag = tag
+            self.used = f"built elsewhere, loaded from {source} in {time.monotonic() - started:.1f} s"
+        else:
+            tag, image = source, find_image(client, source)
+            self.used = f"built elsewhere: {source}"
+        self.image_seconds = round(time.monotonic() - started, 2)
+        config = image.attrs.get("Config") or {}
+        layers = image_layers(image)
+        user = str(config.get("User") or "")
+        uid = resolve_uid(user, layer_file((io.BytesIO(layer) for layer in layers), "/etc/passwd"))
+        if uid is None:
+            raise ScratchImageError(
+                f"use: {tag} runs as user {user!r}, a name its /etc/passwd does not give: no engine can start it; "
+                f"set USER to a numeric UID such as {self.settings.user} where it is built"
+            )
+        port = port_of(config, self.settings.port)
+        labels = dict(config.get("Labels") or {})
+        scratch = ScratchImage(tag, str(image.id), int(image.attrs["Size"]), uid, port, labels, client, _layers=layers)
+        scratch.contributors = image_breakdown(layers, scratch.files(), config)
+        self.progress(f"use {tag} ({scratch.id[:19]}) ready in {time.monotonic() - started:.1f} s")
+        return scratch
+
+    def audit(self) -> Audit | None:
+        """The facts of the session gate: the image's config, users and files, and its live processes' users."""
+        import docker.errors
+
+        if self._image is None:
+            return None
+        image = self._image
+        try:
+            attrs = self.client().images.get(image.id).attrs
+            passwd = layer_file((io.BytesIO(layer) for layer in image.layers()), "/etc/passwd")
+            running = [c for c in self.containers if c.status() == "running"]
+            processes = [(pid, uid) for c in running for pid, uid in c.process_users().items()]
+        except docker.errors.DockerException as error:
+            raise ScratchImageError(f"audit: the engine could not show {image.tag}: {error}") from None
+        return audit_of(image.id, image.tag, attrs, image.files(), passwd, processes)
+
+    def own_tags(self) -> list[str]:
+        """The tags this session made, which the end of the session removes."""
+        return [self._own_tag] if self._own_tag is not None else []
 
     def variant(self, settings: Settings) -> ScratchSession:
         """A session of other settings that shares this one's cache, progress and keep."""
@@ -146,18 +208,19 @@ class ScratchSession:
     def report(self) -> SizeReport:
         """The facts about the image, for the summary, the gates and the JSON report (builds it if need be)."""
         image = self.image()
-        assert self.build is not None  # made with the image
+        cache = f"{self.cache} ({self.cache_note})" if self.cache_note else str(self.cache)
         return SizeReport(
             tag=image.tag,
             size=image.size,
             compressed=image.compressed_size(),
             budget=size_budget(self.settings),
-            cached=self.build.cached,
-            seconds=self.build.seconds,
+            cached=self.build.cached if self.build is not None else False,
+            seconds=self.build.seconds if self.build is not None else {},
             image_seconds=self.image_seconds,
-            contributors=self.build.contributors,
-            cache=f"{self.cache} ({self.cache_note})" if self.cache_note else str(self.cache),
-            recorded=self.build.recorded,
+            contributors=image.contributors,
+            cache=cache if self.build is not None else "",
+            used=self.used,
+            recorded=self.build.recorded if self.build is not None else False,
         )
 
     def container(self) -> ScratchContainer:
@@ -211,9 +274,10 @@ class ScratchSession:
         return lines
 
     def close(self) -> None:
-        """Remove the container and the image tag this session made; never another session's.
+        """Remove the containers and the image tag this session made; never another session's, nor the user's.
 
-        With ``keep`` the container and its image stay for debugging: ``kept`` says how to reach them.
+        With ``keep`` the container and its image stay for debugging: ``kept`` says how to reach them. With
+        ``hold`` the image stays until ``release``.
         """
         import docker.errors
 
@@ -223,21 +287,27 @@ class ScratchSession:
             remove(container.container)
         self.containers.clear()
         self._default = None
-        if self._image is not None:
-            with contextlib.suppress(docker.errors.APIError):
-                self.client().images.remove(self._image.tag)
-            self._image = None
+        if self._image is not None and not self.hold:
+            for tag in self.own_tags():
+                with contextlib.suppress(docker.errors.APIError):
+                    self.client().images.remove(tag)
+            self._image, self._own_tag = None, None
+
+    def release(self) -> None:
+        """Close, the image held for the end of the session included."""
+        self.hold = False
+        self.close()
 
 
 def image_labels(settings: Settings, build: Build) -> dict[str, str]:
     """What built the image from what: the app, the content key and the tools' versions."""
     version = importlib.metadata.version
     return {
-        f"{LABEL_PREFIX}.app": str(settings.app),
+        f"{LABEL_PREFIX}.app": str(app_of(settings)),
         f"{LABEL_PREFIX}.key": build.key,
         f"{LABEL_PREFIX}.python": sys.version.split()[0],
         f"{LABEL_PREFIX}.version": version("pytest-scratchimage"),
         f"{LABEL_PREFIX}.pyinstaller": version("pyinstaller"),
         f"{LABEL_PREFIX}.staticx": version("staticx"),
-        "org.opencontainers.image.title": slug(settings.app.module),
+        "org.opencontainers.image.title": slug(app_of(settings).module),
     }

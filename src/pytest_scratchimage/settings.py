@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .options import file_problem
 from .sizes import ACCEPTED, METRICS, parse_size
 from .trim import TRIMS
 from .wsgi import AppSpec
@@ -26,6 +27,14 @@ COMPRESSIONS = ("xz", "zlib", "zlib-only")  # see freeze.ZLIB_LEVELS and statici
 _NAME = r"[A-Za-z_]\w*"
 _DOTTED = rf"{_NAME}(?:\.{_NAME})*"
 _APP = re.compile(rf"(?P<module>{_DOTTED}):(?P<attribute>{_NAME})(?P<call>\(\))?")
+# Docker's reference grammar (distribution/reference): [domain[:port]/]path[/path…][:tag]
+_LABEL = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"{_LABEL}(?:\.{_LABEL})*(?::[0-9]+)?"
+_PATH = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_REPOSITORY = rf"(?:{_DOMAIN}/)?{_PATH}(?:/{_PATH})*"
+_TAG = re.compile(rf"(?P<repository>{_REPOSITORY})(?::(?P<tag>[\w][\w.-]{{0,127}}))?")
+_IMAGE = re.compile(rf"{_REPOSITORY}(?::[\w][\w.-]{{0,127}})?(?:@sha256:[0-9a-f]{{64}})?|(?:sha256:)?[0-9a-f]{{12,64}}")
+ARCHIVES = (".tar", ".tar.gz", ".tgz", ".tar.xz", ".tar.bz2")  # what docker load reads
 _BOOLS = {"true": True, "yes": True, "1": True, "on": True, "false": False, "no": False, "0": False, "off": False}
 
 
@@ -161,6 +170,37 @@ def parse_path(text: str, rootdir: Path) -> Path:
     return rootdir / text.strip()
 
 
+def parse_tag(text: str) -> str:
+    match = _TAG.fullmatch(text.strip())
+    if not match or len(match["repository"]) > 255:
+        raise Invalid(
+            "a docker reference NAME:TAG such as myapp:tested or registry.example.com/team/app:1.2 "
+            "(a lowercase name; a tag of letters, digits, _ . -)"
+        )
+    return f"{match['repository']}:{match['tag'] or 'latest'}"
+
+
+def is_archive(text: str) -> bool:
+    """Whether ``scratch_image_use`` names a ``docker save`` archive rather than an image the engine has."""
+    return text.strip().endswith(ARCHIVES)
+
+
+def parse_use(text: str, anchor: Path) -> str | Path:
+    """An image built elsewhere: an archive's path (a ``Path``), else a reference or ID the engine has (a ``str``)."""
+    value = text.strip()
+    if is_archive(value):
+        path = anchor / value
+        if not path.is_file():
+            raise Invalid(f"a docker save archive that exists: {path} is not a file")
+        return path
+    if not _IMAGE.fullmatch(value):
+        raise Invalid(
+            "an image the engine has (NAME:TAG, NAME@sha256:…, an image ID) or a docker save archive "
+            f"({', '.join(ARCHIVES)})"
+        )
+    return value
+
+
 def parse_extra_file(line: str, rootdir: Path) -> tuple[Path, str]:
     source, colon, destination = line.rpartition(":")
     path = rootdir / source.strip()
@@ -190,10 +230,16 @@ class Setting(NamedTuple):
     help: str
     anchored: bool = False
     unset: str = "none"
+    flag: str | None = None  # the metavar of its command-line twin, --scratch-image-<name>, which wins over the ini
 
     @property
     def ini(self) -> str:
         return PREFIX + self.name
+
+    @property
+    def option(self) -> str:
+        """The command-line twin's name (for a setting that has one)."""
+        return "--scratch-image-" + self.name.replace("_", "-")
 
     @property
     def shown_default(self) -> str:
@@ -203,7 +249,7 @@ class Setting(NamedTuple):
     @property
     def ini_help(self) -> str:
         shown = self.shown_default
-        return f"{self.help} ({shown if shown == 'required' else 'default: ' + shown})"
+        return f"{self.help} ({shown if shown.startswith('required') else 'default: ' + shown})"
 
     @property
     def is_list(self) -> bool:
@@ -228,7 +274,8 @@ class Setting(NamedTuple):
 
 SCHEMA: tuple[Setting, ...] = (
     Setting(
-        "app", "string", parse_app, None, "the WSGI app to ship, module:callable or module:factory()", unset="required"
+        "app", "string", parse_app, None, "the WSGI app to ship, module:callable or module:factory()",
+        unset="required unless scratch_image_use",
     ),
     Setting(
         "app_path", "paths", parse_path, None, "folders the app is imported from, one a line", anchored=True,
@@ -283,6 +330,20 @@ SCHEMA: tuple[Setting, ...] = (
         "cache_dir", "string", parse_path, None, "where built binaries are cached, relative to the rootdir",
         anchored=True, unset=".pytest_cache/d/scratchimage, else ~/.cache/pytest-scratchimage",
     ),
+    Setting(
+        "use", "string", parse_use, None,
+        "gate an image built elsewhere instead of building one: a tag the engine has, or a docker save archive",
+        anchored=True, flag="IMAGE",
+    ),
+    Setting("tag", "string", parse_tag, None, "after a green session, tag the tested image NAME:TAG", flag="NAME:TAG"),
+    Setting(
+        "save", "string", parse_path, None, "after a green session, write the tested image as a docker load archive",
+        anchored=True, flag="PATH",
+    ),
+    Setting(
+        "html", "string", parse_path, None, "write the size report as one self-contained HTML page", anchored=True,
+        flag="PATH",
+    ),
 )  # fmt: skip
 SETTINGS = {setting.name: setting for setting in SCHEMA}
 
@@ -291,7 +352,7 @@ SETTINGS = {setting.name: setting for setting in SCHEMA}
 class Settings:
     """The resolved settings: one field a ``SCHEMA`` entry, made by ``resolve`` alone."""
 
-    app: AppSpec
+    app: AppSpec | None  # None only with use
     app_path: tuple[Path, ...]
     budget: int
     budget_metric: str
@@ -316,6 +377,32 @@ class Settings:
     env: tuple[tuple[str, str], ...]
     hardened: bool
     cache_dir: Path | None
+    use: str | Path | None  # a Path names an archive
+    tag: str | None
+    save: Path | None
+    html: Path | None
+
+    @property
+    def hold(self) -> bool:
+        """Whether the tested image outlives the tests, for the end of the session to tag or save it."""
+        return self.tag is not None or self.save is not None
+
+
+def app_of(settings: Settings) -> AppSpec:
+    """The app to build: set whenever the session builds, since ``resolve`` needs it unless ``use`` is set."""
+    if settings.app is None:
+        raise ValueError(f"{SETTINGS['app'].ini} is not set: an image of scratch_image_use is not built")
+    return settings.app
+
+
+def unwritable(settings: Settings) -> str | None:
+    """Why a folder or file the session writes cannot be, named by its ini option; checked before anything is built."""
+    targets = [(SETTINGS["save"], settings.save), (SETTINGS["html"], settings.html)]
+    for setting, path in targets:
+        problem = file_problem(path) if path is not None else None
+        if problem is not None:
+            return f"{setting.ini} = {str(path)!r} {problem}"
+    return None
 
 
 def size_budget(settings: Settings) -> Budget:
@@ -325,11 +412,20 @@ def size_budget(settings: Settings) -> Budget:
     return Budget(settings.budget, settings.budget_metric, settings.budget_warn)
 
 
-def resolve(raw: Mapping[str, Any], rootdir: Path) -> Settings:
-    """The settings from ini values (strings, line lists, bools) keyed without the prefix; empty means unset."""
-    values = {setting.name: setting.value(raw.get(setting.name), rootdir) for setting in SCHEMA}
-    if values["app"] is None:
-        raise SettingsError(SETTINGS["app"].ini, "", "module:callable naming the WSGI app to ship")
+def resolve(raw: Mapping[str, Any], rootdir: Path, anchors: Mapping[str, Path] | None = None) -> Settings:
+    """The settings from ini values (strings, line lists, bools) keyed without the prefix; empty means unset.
+
+    Relative paths start at the rootdir, or at the folder ``anchors`` names for a setting (a command-line
+    value starts where pytest was invoked).
+    """
+    anchors = anchors or {}
+    values = {s.name: s.value(raw.get(s.name), anchors.get(s.name, rootdir)) for s in SCHEMA}
+    if values["app"] is None and values["use"] is None:
+        raise SettingsError(
+            SETTINGS["app"].ini,
+            "",
+            "module:callable naming the WSGI app to ship (or scratch_image_use naming an image)",
+        )
     values["app_path"] = values["app_path"] or (rootdir,)
     settings = Settings(**values)
     check_consistent(settings)

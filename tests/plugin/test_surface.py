@@ -201,3 +201,71 @@ def test_path_options_are_not_checked_when_the_plugin_does_not_run(pytester: pyt
     pytester.makepyfile("def test_plain(): pass")
     result = pytester.runpytest("-o", "scratch_image_app=random_api:app", f"--scratch-image-report={pytester.path}")
     result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--scratch-image-tag=MyApp:1"],
+            "scratch_image_tag = 'MyApp:1': expected a docker reference NAME:TAG such as myapp:tested * "
+            "(from --scratch-image-tag)",
+        ),
+        (
+            ["-o", "scratch_image_tag=app:"],
+            "scratch_image_tag = 'app:': expected a docker reference NAME:TAG * (from -o)",
+        ),
+        (
+            ["--scratch-image-use=missing.tar"],
+            "scratch_image_use = 'missing.tar': expected a docker save archive that exists: {here}/missing.tar is not "
+            "a file (from --scratch-image-use)",
+        ),
+        (
+            ["--scratch-image-use=My Image"],
+            "scratch_image_use = 'My Image': expected an image the engine has (NAME:TAG, NAME@sha256:…, an image ID) "
+            "or a docker save archive (.tar, .tar.gz, .tgz, .tar.xz, .tar.bz2) (from --scratch-image-use)",
+        ),
+        (["--scratch-image-save=."], "scratch_image_save = '{here}' is a folder; name a file in it"),
+        (
+            ["--scratch-image-html=a-file/size.html"],
+            "scratch_image_html = '{here}/a-file/size.html' cannot be made: {here}/a-file is a file",
+        ),
+    ],
+)
+def test_the_options_of_what_is_kept_and_used_are_checked_at_start_up(
+    pytester: pytest.Pytester, args: list[str], message: str
+) -> None:
+    (pytester.path / "a-file").write_text("")
+    pytester.makepyfile("def test_plain(): pass")
+    result = pytester.runpytest("--scratch-image", "-o", "scratch_image_app=random_api:app", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: pytest-scratchimage: {message.format(here=pytester.path)}"])
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+def test_the_command_line_wins_over_the_ini_and_starts_where_pytest_runs(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nscratch_image_app = random_api:app\nscratch_image_html = from-ini.html\n")
+    pytester.makepyfile(
+        """
+        def test_settings(scratch_settings, pytestconfig):
+            here = pytestconfig.invocation_params.dir
+            assert scratch_settings.html == here / "sub" / "from-flag.html"
+            assert scratch_settings.tag == "myapp:latest"
+        """
+    )
+    (pytester.path / "sub").mkdir()
+    args = ["--scratch-image", "--scratch-image-html=sub/from-flag.html", "--scratch-image-tag=myapp"]
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+
+
+def test_a_used_image_needs_no_app_and_shows_in_the_header(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_plain(): pass")
+    result = pytester.runpytest("--scratch-image", "--scratch-image-use=myapp:classic")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["scratch-image: on, use=myapp:classic, budget=9,000,000 B (size), user=65535, *"])
+
+
+def test_what_is_kept_is_not_checked_when_the_plugin_does_not_run(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_plain(): pass")
+    result = pytester.runpytest("-o", "scratch_image_app=random_api:app", f"--scratch-image-save={pytester.path}")
+    result.assert_outcomes(passed=1)

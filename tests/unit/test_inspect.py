@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from pytest_scratchimage.inspect import FileEntry, archive_files, merge_layers
+from pytest_scratchimage.inspect import FileEntry, archive_files, layer_file, merge_layers
 
 
 @dataclass(frozen=True)
@@ -149,3 +149,26 @@ def test_world_writable(mode: int, kind: str, writable: bool) -> None:
 def test_str_reads_like_ls() -> None:
     assert str(FileEntry("/tmp", 0o1777, 0, 0, 0, "dir")) == "drwxrwxrwt 0:0          0 /tmp"
     assert str(FileEntry("/app", 0o755, 0, 0, 1234, "file")).startswith(stat.filemode(0o100755))
+
+
+def content(path: str, *layers: bytes) -> bytes | None:
+    return layer_file((io.BytesIO(data) for data in layers), path)
+
+
+def test_layer_file_reads_the_last_layers_content() -> None:
+    first = layer(Member("etc", tarfile.DIRTYPE), Member("etc/passwd", data=b"one"))
+    assert content("/etc/passwd", first) == b"one"
+    assert content("/etc/passwd", first, layer(Member("./etc/passwd", data=b"two"))) == b"two"
+    assert content("/etc/group", first) is None
+    assert content("/etc", first) is None  # a folder has no content
+
+
+def test_layer_file_honours_whiteouts_and_what_replaces_a_file() -> None:
+    first = layer(Member("etc/passwd", data=b"one"))
+    assert content("/etc/passwd", first, layer(Member("etc/.wh.passwd"))) is None
+    assert content("/etc/passwd", first, layer(Member("etc/.wh..wh..opq"))) is None
+    assert content("/etc/passwd", first, layer(Member(".wh.etc"))) is None
+    assert content("/etc/passwd", first, layer(Member(".wh.et"))) == b"one"  # another name that starts alike
+    assert content("/etc/passwd", first, layer(Member("etc/passwd", tarfile.SYMTYPE))) is None
+    deleted_then_made = layer(Member("etc/.wh.passwd")), layer(Member("etc/passwd", data=b"new"))
+    assert content("/etc/passwd", first, *deleted_then_made) == b"new"

@@ -25,6 +25,10 @@ def test_the_settings_table_is_the_schema() -> None:
     assert shown == [setting.shown_default if setting.shown_default != "none" else "" for setting in SCHEMA]
 
 
-def test_the_options_table_is_every_flag() -> None:
+def test_the_options_table_is_every_flag_and_every_twin_of_a_setting() -> None:
     rows = table("| command-line option | meaning |")
-    assert [row[0].strip("`").split()[0] for row in rows] == [flag.option for flag in FLAGS]
+    twins = [setting for setting in SCHEMA if setting.flag]
+    assert [row[0].strip("`").split()[0] for row in rows] == [flag.option for flag in FLAGS] + [s.option for s in twins]
+    shown = [row[0].strip("`") for row in rows[len(FLAGS) :]]
+    assert shown == [f"{setting.option} {setting.flag}" for setting in twins]
+    assert all(f"`{setting.ini}`" in row[1] for setting, row in zip(twins, rows[len(FLAGS) :], strict=True))

@@ -211,3 +211,9 @@ def test_the_unused_line_names_the_five_largest_and_the_total() -> None:
 
 def test_without_a_record_the_unused_share_is_not_known() -> None:
     assert report(recorded=False).lines()[-1] == "unused   not known: scratch_image_record is false"
+
+
+def test_for_an_image_built_elsewhere_the_unused_share_is_not_known() -> None:
+    assert report(used="myapp:1.2", recorded=False).lines()[-1] == (
+        "unused   not known: the image was built elsewhere, its app never recorded"
+    )

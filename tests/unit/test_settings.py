@@ -15,8 +15,10 @@ from pytest_scratchimage.settings import (
     Invalid,
     Settings,
     SettingsError,
+    app_of,
     as_ini,
     check_consistent,
+    is_archive,
     parse_app,
     parse_bool,
     parse_budget,
@@ -27,11 +29,14 @@ from pytest_scratchimage.settings import (
     parse_module,
     parse_port,
     parse_seconds,
+    parse_tag,
+    parse_use,
     parse_user,
     parse_worker_class,
     parse_workers,
     resolve,
     size_budget,
+    unwritable,
 )
 from pytest_scratchimage.wsgi import AppSpec
 
@@ -54,7 +59,7 @@ def test_each_setting_is_an_ini_option_whose_help_states_its_default(setting: An
     assert setting.kind in {"string", "linelist", "paths"}
     shown = setting.default if setting.default is not None else setting.unset
     assert setting.shown_default == shown
-    stated = "required" if setting.name == "app" else f"default: {shown}"
+    stated = "required unless scratch_image_use" if setting.name == "app" else f"default: {shown}"
     assert setting.ini_help == f"{setting.help} ({stated})"
 
 
@@ -85,6 +90,10 @@ def test_the_defaults_are_pinned(tmp_path: Path) -> None:
         env=(),
         hardened=True,
         cache_dir=None,
+        use=None,
+        tag=None,
+        save=None,
+        html=None,
     )
 
 
@@ -325,7 +334,13 @@ def test_resolve_parses_every_setting(tmp_path: Path) -> None:
         "env": ["WAIT_TIME=0.5", "EMPTY=", "URL=a=b"],
         "hardened": "false",
         "cache_dir": "build-cache",
+        "use": "images/app.tar.gz",
+        "tag": "registry.example.com:5000/team/app:1.2",
+        "save": "out/app.tar",
+        "html": "out/size.html",
     }
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "app.tar.gz").write_bytes(b"")
     assert resolve(raw, tmp_path) == Settings(
         app=AppSpec("api.wsgi", "create", call=True),
         app_path=(tmp_path / "fixtures/app", tmp_path / "abs"),
@@ -352,6 +367,10 @@ def test_resolve_parses_every_setting(tmp_path: Path) -> None:
         env=(("WAIT_TIME", "0.5"), ("EMPTY", ""), ("URL", "a=b")),
         hardened=False,
         cache_dir=tmp_path / "build-cache",
+        use=tmp_path / "images" / "app.tar.gz",
+        tag="registry.example.com:5000/team/app:1.2",
+        save=tmp_path / "out" / "app.tar",
+        html=tmp_path / "out" / "size.html",
     )
 
 
@@ -393,6 +412,122 @@ def test_resolve_errors_name_the_ini_option_and_the_value(tmp_path: Path, key: s
 def test_resolve_needs_the_app(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"^scratch_image_app = '': expected module:callable naming the WSGI app"):
         resolve({"app": "  "}, tmp_path)
+    with pytest.raises(SettingsError, match=r"\(or scratch_image_use naming an image\)$"):
+        resolve({}, tmp_path)
+
+
+def test_an_image_built_elsewhere_needs_no_app(tmp_path: Path) -> None:
+    settings = resolve({"use": "myapp:classic"}, tmp_path)
+    assert (settings.app, settings.use) == (None, "myapp:classic")
+    with pytest.raises(ValueError, match=r"^scratch_image_app is not set: an image of scratch_image_use is not built$"):
+        app_of(settings)
+    assert app_of(resolve({"app": "a:b"}, tmp_path)) == AppSpec("a", "b")
+
+
+@pytest.mark.parametrize(
+    ("text", "tag"),
+    [
+        ("myapp:tested", "myapp:tested"),
+        ("myapp", "myapp:latest"),
+        (" team/my-app_2:v1.2-rc ", "team/my-app_2:v1.2-rc"),
+        ("registry.example.com:5000/team/app:1.2", "registry.example.com:5000/team/app:1.2"),
+        ("localhost/a__b.c:_x", "localhost/a__b.c:_x"),
+        ("Registry.Example.com/app:" + "t" * 128, "Registry.Example.com/app:" + "t" * 128),
+    ],
+)
+def test_parse_tag_accepts_docker_references(text: str, tag: str) -> None:
+    assert parse_tag(text) == tag
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["MyApp:1", "app:", ":tested", "a//b", "app:tag:x", "app:-x", "app:" + "t" * 129, "app@sha256:" + "a" * 64,
+     "-app", "app-", "a" * 256, ""],
+)  # fmt: skip
+def test_parse_tag_rejects(text: str) -> None:
+    with pytest.raises(Invalid, match=r"^a docker reference NAME:TAG such as myapp:tested or registry\.example\.com"):
+        parse_tag(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "myapp:classic",
+        "myapp",
+        "registry.example.com/team/app@sha256:" + "a" * 64,
+        "sha256:" + "b" * 64,
+        "0123456789ab",
+    ],
+)
+def test_parse_use_takes_an_image_the_engine_has(text: str, tmp_path: Path) -> None:
+    assert parse_use(text, tmp_path) == text
+
+
+@pytest.mark.parametrize("name", ["app.tar", "app.tar.gz", "app.tgz", "app.tar.xz", "app.tar.bz2"])
+def test_parse_use_takes_an_archive_that_exists(name: str, tmp_path: Path) -> None:
+    (tmp_path / name).write_bytes(b"")
+    assert parse_use(f" {name} ", tmp_path) == tmp_path / name
+    assert is_archive(name)
+    with pytest.raises(Invalid, match=rf"^a docker save archive that exists: {tmp_path / 'gone'}{name} is not a file$"):
+        parse_use(f"gone{name}", tmp_path)
+
+
+@pytest.mark.parametrize("text", ["My App", "app:", "a//b", "app@sha256:abc"])
+def test_parse_use_rejects(text: str, tmp_path: Path) -> None:
+    with pytest.raises(Invalid, match=r"^an image the engine has \(NAME:TAG, NAME@sha256:…, an image ID\) or a docker"):
+        parse_use(text, tmp_path)
+    assert not is_archive(text)
+
+
+def test_a_folder_archive_is_not_an_archive(tmp_path: Path) -> None:
+    (tmp_path / "dir.tar").mkdir()
+    with pytest.raises(Invalid, match="is not a file"):
+        parse_use("dir.tar", tmp_path)
+
+
+def test_paths_of_the_command_line_start_where_pytest_was_invoked(tmp_path: Path) -> None:
+    raw = {"app": "a:b", "save": "app.tar", "html": "size.html"}
+    settings = resolve(raw, tmp_path / "root", {"save": tmp_path / "here"})
+    assert (settings.save, settings.html) == (tmp_path / "here" / "app.tar", tmp_path / "root" / "size.html")
+
+
+def test_hold_when_the_image_is_to_be_kept(tmp_path: Path) -> None:
+    assert not resolve({"app": "a:b"}, tmp_path).hold
+    assert resolve({"app": "a:b", "tag": "x:y"}, tmp_path).hold
+    assert resolve({"app": "a:b", "save": "x.tar"}, tmp_path).hold
+    assert not resolve({"app": "a:b", "html": "x.html"}, tmp_path).hold
+
+
+def test_unwritable_names_the_first_path_that_cannot_be_written(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    assert unwritable(resolve({"app": "a:b", "save": "out/x.tar", "html": "x.html"}, tmp_path)) is None
+    html = resolve({"app": "a:b", "html": "a-file/x.html"}, tmp_path)
+    assert (
+        unwritable(html)
+        == f"scratch_image_html = '{tmp_path / 'a-file' / 'x.html'}' cannot be made: {tmp_path / 'a-file'} is a file"
+    )
+    both = resolve({"app": "a:b", "save": ".", "html": "a-file/x.html"}, tmp_path)
+    assert unwritable(both) == f"scratch_image_save = '{tmp_path}' is a folder; name a file in it"
+
+
+def test_a_name_of_255_characters_is_a_name_and_one_more_is_not() -> None:
+    assert parse_tag("a" * 255) == "a" * 255 + ":latest"
+    with pytest.raises(Invalid):
+        parse_tag("a" * 256)
+
+
+def test_a_twin_is_named_with_dashes() -> None:
+    assert SETTINGS["cache_dir"]._replace(flag="PATH").option == "--scratch-image-cache-dir"
+
+
+def test_only_the_settings_of_the_command_line_have_a_twin() -> None:
+    twins = {s.name: (s.option, s.flag) for s in SCHEMA if s.flag}
+    assert twins == {
+        "use": ("--scratch-image-use", "IMAGE"),
+        "tag": ("--scratch-image-tag", "NAME:TAG"),
+        "save": ("--scratch-image-save", "PATH"),
+        "html": ("--scratch-image-html", "PATH"),
+    }
 
 
 def test_resolve_refuses_root_while_hardened(tmp_path: Path) -> None:
