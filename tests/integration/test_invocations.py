@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree
@@ -171,13 +173,20 @@ def read_only(folder: Path) -> Iterator[None]:
 
 @pytest.mark.usefixtures("containers")
 def test_a_read_only_rootdir_works_with_the_user_cache(
-    pytester: pytest.Pytester, fixture_app_ini: dict[str, str], user_cache: Path, tmp_path: Path
+    fixture_app_ini: dict[str, str], user_cache: Path, tmp_path: Path
 ) -> None:
-    pytester.makepyfile(TWO_TESTS)
-    command = [sys.executable, "-m", "pytest", "--scratch-image", *without_cache_dir(fixture_app_ini)]
-    command += [f"--basetemp={tmp_path / 'base'}", "-p", "no:randomly"]
-    with read_only(pytester.path):
-        done = subprocess.run(command, cwd=pytester.path, capture_output=True, text=True, check=False)
+    # A folder of its own, outside pytest's numbered temporary folders: those are renamed and removed by
+    # later sessions, which must never meet a mount point.
+    project = Path(tempfile.mkdtemp(prefix="scratch-image-read-only-"))
+    try:
+        (project / "test_two.py").write_text(textwrap.dedent(TWO_TESTS))
+        command = [sys.executable, "-m", "pytest", "--scratch-image", *without_cache_dir(fixture_app_ini)]
+        command += [f"--basetemp={tmp_path / 'base'}", "-p", "no:randomly"]
+        with read_only(project):
+            done = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+    finally:
+        shutil.rmtree(project)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
-    assert f"cache    {user_cache} (the cache plugin's folder is not writable: Read-only file system)" in done.stdout
+    expected = f"cache    {user_cache} (the cache plugin's folder is not writable: Read-only file system)"
+    assert expected in done.stdout
