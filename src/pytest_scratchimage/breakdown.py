@@ -172,7 +172,7 @@ def frozen_entries(frozen: Path, usage: Usage) -> Iterator[Entry]:
 
     archive = CArchiveReader(str(frozen))
     data = frozen.read_bytes()
-    start = len(data) - len(archive.raw_pkg_data())  # the archive ends the file; the bootloader precedes it
+    start = archive_offset(data, archive.raw_pkg_data())
     yield Entry(("loader", "PyInstaller bootloader"), data[:start])
     live = usage.libraries({name: archive.extract(name) for name, toc in archive.toc.items() if toc[4] == "b"})
     for name, (offset, length, _, _, typecode) in archive.toc.items():
@@ -188,6 +188,15 @@ def frozen_entries(frozen: Path, usage: Usage) -> Iterator[Entry]:
             yield Entry(entry_group(name, typecode), stored, usage.data(name))
         else:
             yield Entry(entry_group(name, typecode), stored)
+
+
+def archive_offset(data: bytes, archive: bytes) -> int:
+    """Where PyInstaller's archive starts in its onefile ``data``: what precedes it is the bootloader.
+
+    The archive need not end the file: on Linux PyInstaller 6 adds it as an ELF section, and the
+    section-header table follows it.
+    """
+    return data.find(archive)  # found: the reader read it from this very file
 
 
 def staticx_entries(payload: bytes, frozen_name: str) -> Iterator[Entry]:
