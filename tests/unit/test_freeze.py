@@ -8,7 +8,11 @@ from typing import Any
 
 import pytest
 
-from pytest_scratchimage.freeze import ZLIB_LEVELS, FreezeSpec
+from pytest_scratchimage.freeze import (
+    COMPILE_ENV,
+    ZLIB_LEVELS,
+    FreezeSpec,
+)
 from pytest_scratchimage.launcher import GUNICORN_HIDDEN_IMPORTS
 from pytest_scratchimage.settings import COMPRESSIONS
 from pytest_scratchimage.staticize import XZ
@@ -76,6 +80,12 @@ def test_binaries_and_dependencies_pass_through_portable_binaries(spec: FreezeSp
     assert "from pytest_scratchimage.runpath import portable_binaries\n" in source
     assert f"a.binaries = portable_binaries(kept(a.binaries), {patched})\n" in source
     assert f"pyz.dependencies = portable_binaries(pyz.dependencies, {patched})\n" in source
+
+
+def test_the_compile_environment_is_in_the_spec_so_in_the_cache_key(spec: FreezeSpec, tmp_path: Path) -> None:
+    assert COMPILE_ENV == {"PYTHONNODEBUGRANGES": "1"}
+    header = spec.render(tmp_path).splitlines()[1]
+    assert header == "# PyInstaller compiles the modules with {'PYTHONNODEBUGRANGES': '1'} (freeze.COMPILE_ENV)."
 
 
 def test_data_and_metadata_are_collected(spec: FreezeSpec, tmp_path: Path) -> None:
