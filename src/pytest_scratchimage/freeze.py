@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import filecmp
+import re
+import subprocess
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +20,7 @@ from fnmatch import fnmatch
 
 from PyInstaller.utils.hooks import collect_data_files, copy_metadata
 
+from pytest_scratchimage.freeze import without_bootloader_libraries
 from pytest_scratchimage.runpath import portable_binaries
 
 EXCLUDED_FILES = {exclude_files!r}
@@ -43,9 +48,10 @@ a = Analysis(
 )
 a.datas = kept(a.datas)
 # StaticX refuses libraries with a RUNPATH: ship patched copies (see pytest_scratchimage.runpath).
-a.binaries = portable_binaries(kept(a.binaries), {patched!r})
+# StaticX adds the bootloader's own libraries (libz): PyInstaller's copy of the same file is dropped.
+a.binaries = portable_binaries(without_bootloader_libraries(kept(a.binaries)), {patched!r})
 pyz = PYZ(a.pure)
-pyz.dependencies = portable_binaries(pyz.dependencies, {patched!r})
+pyz.dependencies = portable_binaries(without_bootloader_libraries(pyz.dependencies), {patched!r})
 exe = EXE(pyz, a.scripts, a.binaries, a.datas, [], name={name!r}, strip=True, upx=False, console=True)
 # The files the binary holds, for the cache to tell a change that matters from one that does not.
 with open({shipped!r}, "w") as shipped:
@@ -62,6 +68,7 @@ SHIPPED = "shipped.json"  # every source file PyInstaller put in the binary, wri
 # lines: without them the fixture app's image is 327 KB smaller, and 443 KB less is unpacked at every
 # start. Written into the spec, so that the cache key follows it.
 COMPILE_ENV = {"PYTHONNODEBUGRANGES": "1"}
+TocEntry = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
@@ -116,3 +123,30 @@ def freeze(spec: FreezeSpec, workdir: Path) -> Path:
         tool_env({"PYINSTALLER_ZLIB_COMPRESSION_LEVEL": level, **COMPILE_ENV}),
     )
     return workdir / "dist" / spec.name
+
+
+def ldd_paths(output: str) -> dict[str, Path]:
+    """``libz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x…)`` lines of ldd's output, by library name."""
+    return {name: Path(path) for name, path in re.findall(r"^\s*(\S+) => (/\S+)", output, re.MULTILINE)}
+
+
+def bootloader_libraries() -> dict[str, Path]:
+    """The libraries PyInstaller's bootloader loads, as ldd resolves them: StaticX adds these very files."""
+    import PyInstaller
+
+    bootloader = Path(PyInstaller.__file__).parent / "bootloader" / PyInstaller.PLATFORM / "run"
+    done = subprocess.run(["ldd", str(bootloader)], capture_output=True, text=True, check=False)
+    return ldd_paths(done.stdout)
+
+
+def without_bootloader_libraries(
+    toc: Iterable[TocEntry], libraries: Mapping[str, Path] | None = None
+) -> list[TocEntry]:
+    """The TOC without the files StaticX adds anyway for the bootloader (libz): an identical copy at
+    each place would be unpacked twice at every start. A different file of the same name stays."""
+    libraries = bootloader_libraries() if libraries is None else libraries
+    return [
+        (name, source, typecode)
+        for name, source, typecode in toc
+        if not (name in libraries and filecmp.cmp(source, libraries[name], shallow=False))
+    ]
