@@ -35,7 +35,7 @@ from .freeze import SHIPPED, FreezeSpec, freeze
 from .launcher import Launcher
 from .record import Needs, Recording, needs, record, stdlib_roots, unused_modules
 from .settings import Settings
-from .staticize import XZ, staticize
+from .staticize import XZ, recipe, staticize
 
 BINARY = "app"
 FACTS = "build.json"  # written last: its presence marks a complete build
@@ -109,7 +109,8 @@ def cache_key(settings: Settings) -> str:
     recorded = {"health": settings.health_path, "probes": settings.probe_paths}
     distributions = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
     parts = (launcher_of(settings).render(), frozen.render(Path("work")) + frozen.compression, json.dumps(recorded))
-    for part in (*parts, json.dumps(tool_versions(), sort_keys=True), "\n".join(distributions)):
+    staticized = recipe(XZ[settings.compression])  # how the frozen program becomes the static binary
+    for part in (*parts, staticized, json.dumps(tool_versions(), sort_keys=True), "\n".join(distributions)):
         digest.update(part.encode())
     return digest.hexdigest()[:20]
 
@@ -192,8 +193,10 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
     learnt = needs(recorded, settings.app_path, recording_of(settings, launcher).excludes)
     unused = unused_modules(recorded, settings.app_path, bootstrap_modules()) if "unused" in settings.trim else ()
     frozen = stage("freeze", lambda: freeze(freeze_spec(settings, launcher, learnt, unused), workdir))
-    binary = stage("staticize", lambda: staticize(frozen, workdir / BINARY, XZ[settings.compression]))
-    contributors = stage("breakdown", lambda: breakdown(binary, frozen, recorded, learnt))
+    static = stage("staticize", lambda: staticize(frozen, workdir / BINARY, XZ[settings.compression]))
+    tar = static.archive
+    contributors = stage("breakdown", lambda: breakdown(static.binary, frozen, recorded, learnt, tar.read_bytes()))
+    tar.unlink()  # 17 MB: the breakdown was all it was kept for
     shipped = json.loads((workdir / SHIPPED).read_text())
     facts = {
         "seconds": seconds,
