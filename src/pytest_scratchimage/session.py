@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from .build import Build, Progress, build_binary
 from .cleanup import KEEP, LABEL_PREFIX, OWNER, SESSION, Owner, reap
 from .errors import ScratchImageError
-from .image import ImageSpec, ScratchImage, build_image
+from .image import LAYER, ImageSpec, ScratchImage, build_image, known_compressed
 from .report import SizeReport
 from .run import (
     LOOPBACK,
@@ -133,11 +133,16 @@ class ScratchSession:
         spec = ImageSpec(self.build.binary, self.settings.user, self.settings.port, labels)
         tag = f"pytest-scratchimage/{slug(self.settings.app.module)}:{self.build.key[:12]}-{self.id}"
         started = time.monotonic()
-        image_id = build_image(client, spec, tag)
+        rootfs = spec.rootfs()
+        image_id = build_image(client, spec, tag, rootfs)
         self.image_seconds = round(time.monotonic() - started, 2)
-        size = int(client.images.get(image_id).attrs["Size"])
+        attrs = client.images.get(image_id).attrs
+        compressed = known_compressed(self.build.binary.with_name(LAYER), rootfs, attrs["RootFS"]["Layers"])
         settings = self.settings
-        return ScratchImage(tag, image_id, size, settings.user, settings.port, labels, client, self.build.contributors)
+        size, contributors = int(attrs["Size"]), self.build.contributors
+        image = ScratchImage(tag, image_id, size, settings.user, settings.port, labels, client, contributors)
+        image._compressed = compressed  # its memo: known already, the layers need not be exported to weigh them
+        return image
 
     def variant(self, settings: Settings) -> ScratchSession:
         """A session of other settings that shares this one's cache, progress and keep."""
