@@ -150,7 +150,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if state is None:
         return
     if state.session is not None:
-        state.session.close()  # the fixture normally did; this covers an interrupted teardown
+        state.session.close(wait=False)  # the fixture normally did; this covers an interrupted teardown
     if state.previous_sigterm is not None:
         signal.signal(signal.SIGTERM, state.previous_sigterm)
 
@@ -321,7 +321,7 @@ def _scratch_session(pytestconfig: pytest.Config, scratch_settings: Settings) ->
     try:
         yield session
     finally:
-        session.close()
+        session.close(wait=False)  # the engine's removal goes on in a process of its own
 
 
 @pytest.fixture(scope="session")
@@ -391,7 +391,7 @@ def scratch_image_factory(
 
     yield make
     for variant in variants:
-        variant.close()
+        variant.close(wait=False)
 
 
 @pytest.fixture(scope="session")

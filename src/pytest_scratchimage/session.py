@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .build import Build, Progress, build_binary
-from .cleanup import KEEP, LABEL_PREFIX, OWNER, SESSION, Owner, reap
+from .cleanup import KEEP, LABEL_PREFIX, OWNER, SESSION, Owner, reap, remove_detached
 from .errors import ScratchImageError
 from .image import LAYER, ImageSpec, ScratchImage, build_image, known_compressed
 from .report import SizeReport
@@ -214,23 +214,28 @@ class ScratchSession:
             lines.append(f"kept image {self._image.tag}: docker rmi {self._image.tag}")
         return lines
 
-    def close(self) -> None:
-        """Remove the container and the image tag this session made; never another session's.
+    def close(self, wait: bool = True) -> None:
+        """Remove the containers and the image tag this session made; never another session's.
 
-        With ``keep`` the container and its image stay for debugging: ``kept`` says how to reach them.
+        Without ``wait``, and with the engine on this machine's socket, a process of its own removes them
+        while this one goes on (``cleanup.remove_detached``). With ``keep`` the container and its image stay
+        for debugging: ``kept`` says how to reach them.
         """
         import docker.errors
 
-        if self.keep:
+        if self.keep or self._client is None or (not self.containers and self._image is None):
             return
-        for container in self.containers:
-            remove(container.container)
-        self.containers.clear()
-        self._default = None
-        if self._image is not None:
+        containers, self.containers, self._default = [c.container for c in self.containers], [], None
+        tag = self._image.tag if self._image is not None else None
+        self._image = None
+        docker_host, version = os.environ.get("DOCKER_HOST", ""), str(self._client.api.api_version)
+        if not wait and remove_detached(docker_host, version, [str(c.id) for c in containers], tag):
+            return
+        for container in containers:
+            remove(container)
+        if tag is not None:
             with contextlib.suppress(docker.errors.APIError):
-                self.client().images.remove(self._image.tag)
-            self._image = None
+                self._client.images.remove(tag)
 
 
 def image_labels(settings: Settings, build: Build) -> dict[str, str]:
