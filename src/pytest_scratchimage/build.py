@@ -106,7 +106,8 @@ def cache_key(settings: Settings) -> str:
     """The key of everything that decides the binary but the app's own files (see ``changed``)."""
     digest = hashlib.sha256()
     frozen = freeze_spec(settings, Path("launcher.py"))
-    recorded = {"health": settings.health_path, "probes": settings.probe_paths}
+    # what the record shapes: what it probes, and whether what it never saw is left out (the "unused" trim)
+    recorded = {"health": settings.health_path, "probes": settings.probe_paths, "trim": settings.trim}
     distributions = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
     parts = (launcher_of(settings).render(), frozen.render(Path("work")) + frozen.compression, json.dumps(recorded))
     staticized = recipe(XZ[settings.compression])  # how the frozen program becomes the static binary
