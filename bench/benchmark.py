@@ -1,4 +1,4 @@
-"""Benchmark the fixture app's scratch image: size, build time, start time, memory and throughput.
+"""Benchmark the plugin and the images it makes: size, build, starts against their floor, sessions, load.
 
 Run from the repository root with the project's venv: ``python bench/benchmark.py [--runs N] [--json PATH]``.
 See bench/README.md for what each figure means and how it is measured.
@@ -10,25 +10,29 @@ import argparse
 import contextlib
 import dataclasses
 import functools
+import io
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from pytest_scratchimage.run import LOOPBACK, RunSpec, remove, wait_until_ready
+from pytest_scratchimage.cleanup import OWNER, SESSION, Owner
+from pytest_scratchimage.run import LOOPBACK, POLL, RunSpec, published_url, remove, start, wait_until_ready
 from pytest_scratchimage.session import ScratchSession, connect
 from pytest_scratchimage.settings import COMPRESSIONS, Settings, resolve
 from pytest_scratchimage.sizes import format_size
@@ -42,9 +46,14 @@ CACHE = Path(".pytest_cache/d/scratchimage")  # what pytest uses, so the cold bu
 PROBE_TEST = "tests/integration/test_fixture_app.py"
 PROBE_FILTER = "test_number_is_within_its_limits"
 BENCH_PATH = "/number"
-WARM_SESSIONS = 3
+THIRD_PARTY = Path("examples/wsgidav")  # WsgiDAV from PyPI, configured by its two ini lines alone
 TOP = 5
 WRK_INSTALL = "apt-get install -y wrk"
+BUSYBOX_INSTALL = "apt-get install -y busybox-static"
+FLOOR_ENGINE = "busybox httpd, FROM scratch"  # the engine's share of a start
+FLOOR_PYTHON = "on host gunicorn"  # Python's share: the app unfrozen
+ONE_TEST = "def test_one():\n    assert True\n"
+SESSIONS: set[int] = set()  # the PIDs of the pytest sessions this script ran: what they made is theirs
 
 
 @dataclass
@@ -68,12 +77,23 @@ class Throughput:
 
 
 @dataclass
-class Tradeoff:
-    """Size against start time: the fixture app built with one ``scratch_image_compression``."""
+class Image:
+    """One image the starts were measured on: the fixture app at a compression, or the third-party app."""
 
-    compression: str
+    name: str
     size: int
-    cold_start_seconds: list[float]
+    unpacked: int  # what StaticX's loader writes out at every start
+    cached: bool  # its binary came from the cache
+    build_seconds: dict[str, float]
+
+
+@dataclass
+class Overhead:
+    """``pytest -q`` of a one-test project, the plugin installed but unused, against ``-p no:scratchimage``."""
+
+    with_plugin: list[float] = field(default_factory=list)
+    without: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)  # pair by pair
 
 
 @dataclass
@@ -86,14 +106,17 @@ class Results:
     cold_session_seconds: float = 0.0  # wall clock of the whole --scratch-image-rebuild session
     build_seconds: dict[str, float] = field(default_factory=dict)  # per stage, from the plugin's report
     warm_session_seconds: list[float] = field(default_factory=list)
-    cold_start_seconds: list[float] = field(default_factory=list)  # docker run → first 200 on BENCH_PATH
+    images: list[Image] = field(default_factory=list)
+    starts: dict[str, list[float]] = field(default_factory=dict)  # target → seconds, round by round
+    skipped: dict[str, str] = field(default_factory=dict)  # target → why it has no figure
+    overhead: Overhead = field(default_factory=Overhead)
     memory_bytes: int | None = None
     throughput: list[Throughput] = field(default_factory=list)
-    tradeoffs: list[Tradeoff] = field(default_factory=list)  # every compression, the default's included
+    left_behind: list[str] = field(default_factory=list)  # containers and image tags still there at the end
     wrk: str = ""  # the load generator's command line, for the record
 
 
-# --- the machine -------------------------------------------------------------------------------------
+# --- the machine and the environment ------------------------------------------------------------------
 
 
 def proc_field(path: str, name: str) -> str:
@@ -118,6 +141,18 @@ def machine(docker_version: str) -> Machine:
     )
 
 
+def user_env(**extra: str) -> dict[str, str]:
+    """This environment as a user's shell has it: Python writes and reads its bytecode caches.
+
+    A CI image or a dev container may set PYTHONDONTWRITEBYTECODE; then every import compiles its
+    module again, which slows pytest's start and host gunicorn's, and would flatter the ratios.
+    """
+    environment = {
+        k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith("PYTEST_")
+    }
+    return environment | extra
+
+
 # --- pytest sessions: the cold build and the warm session ---------------------------------------------
 
 
@@ -127,11 +162,13 @@ def probe_session(report: Path, rebuild: bool) -> float:
     command += ["--scratch-image-rebuild"] if rebuild else []
     command += [PROBE_TEST, "-q", "-p", "no:randomly", "-k", PROBE_FILTER]
     started = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    session = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=user_env())
+    SESSIONS.add(session.pid)
+    output, _ = session.communicate()
     seconds = time.monotonic() - started
-    if done.returncode != 0 or not report.exists():
-        tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
-        raise SystemExit(f"benchmark: {' '.join(command)} failed (exit code {done.returncode}):\n{tail}")
+    if session.returncode != 0 or not report.exists():
+        tail = "\n".join(output.splitlines()[-30:])
+        raise SystemExit(f"benchmark: {' '.join(command)} failed (exit code {session.returncode}):\n{tail}")
     return seconds
 
 
@@ -139,24 +176,61 @@ def read_report(path: Path) -> dict[str, Any]:
     return dict(json.loads(path.read_text()))
 
 
-def measure_builds(results: Results, workdir: Path) -> None:
-    """The cold build (binary rebuilt) and the median warm session (binary from the cache)."""
-    log("cold session: rebuilding the binary (a minute or two)")
+def measure_builds(results: Results, workdir: Path, warm_sessions: int) -> None:
+    """The cold build (binary rebuilt) and the warm sessions (binary from the cache)."""
+    log("cold session: rebuilding the binary")
     results.cold_session_seconds = round(probe_session(workdir / "cold.json", rebuild=True), 2)
     cold = read_report(workdir / "cold.json")
     results.image_tag = cold["tag"]
     results.size, results.compressed = cold["size"], cold["compressed"]
     results.contributors = cold["contributors"]
     results.build_seconds = dict(cold["seconds"]) | {"image": cold["image_seconds"]}
-    for run in range(WARM_SESSIONS):
-        log(f"warm session {run + 1}/{WARM_SESSIONS}")
+    probe_session(workdir / "warm-up.json", rebuild=False)  # bytecode caches written, as a user's second run
+    for run in range(warm_sessions):
         seconds = probe_session(workdir / f"warm-{run}.json", rebuild=False)
+        log(f"warm session {run + 1}/{warm_sessions}: {seconds:.2f} s")
         if not read_report(workdir / f"warm-{run}.json")["cached"]:
             log("warning: the warm session rebuilt the binary (did src/ or the app change meanwhile?)")
-        results.warm_session_seconds.append(round(seconds, 2))
+        results.warm_session_seconds.append(round(seconds, 3))
 
 
-# --- the app's settings and the plugin's session ------------------------------------------------------
+# --- the unused plugin's cost --------------------------------------------------------------------------
+
+
+def pytest_seconds(project: Path, *options: str) -> float:
+    command = [sys.executable, "-m", "pytest", "-q", *options]
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=project, capture_output=True, text=True, env=user_env(), check=False)
+    seconds = time.monotonic() - started
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark: {' '.join(command)} failed in {project}:\n{done.stdout}{done.stderr}")
+    return seconds
+
+
+def measure_overhead(pairs: int) -> Overhead:
+    """A one-test project's ``pytest -q`` with the plugin installed and unused, then without it, in pairs.
+
+    The order alternates pair by pair, so that a drift of the machine's speed weighs on both sides.
+    """
+    overhead = Overhead()
+    with tempfile.TemporaryDirectory(prefix="scratchimage-bench-project-") as folder:
+        project = Path(folder)
+        (project / "test_one.py").write_text(ONE_TEST)
+        for options in [(), ("-p", "no:scratchimage")] * 2:  # warm-up: bytecode and page caches
+            pytest_seconds(project, *options)
+        for pair in range(pairs):
+            if pair % 2:
+                without, with_plugin = pytest_seconds(project, "-p", "no:scratchimage"), pytest_seconds(project)
+            else:
+                with_plugin, without = pytest_seconds(project), pytest_seconds(project, "-p", "no:scratchimage")
+            overhead.with_plugin.append(round(with_plugin, 4))
+            overhead.without.append(round(without, 4))
+            overhead.ratios.append(round(with_plugin / without, 4))
+    log(f"unused plugin: {summary(overhead.ratios, unit='x', digits=3)}")
+    return overhead
+
+
+# --- the settings of a project and the plugin's sessions -------------------------------------------------
 
 
 def project_ini(root: Path) -> dict[str, Any]:
@@ -171,18 +245,15 @@ def bench_settings(root: Path) -> Settings:
     return dataclasses.replace(resolve(project_ini(root), root), health_path=BENCH_PATH)
 
 
-def measure_cold_starts(session: ScratchSession, runs: int) -> list[float]:
-    """``docker run`` → first answer on BENCH_PATH, hardened, ``runs`` times; each container removed after."""
-    seconds = []
-    for run in range(runs):
-        container = session.start()
-        seconds.append(round(container.startup_seconds, 3))
-        log(f"cold start {run + 1}/{runs}: {container.startup_seconds:.3f} s")
-        session.remove(container)
-    return seconds
+def image_facts(name: str, session: ScratchSession) -> Image:
+    """Build (or take from the cache) the session's image; what it is and how it was made."""
+    image = session.image()
+    assert session.build is not None  # made with the image
+    unpacked = sum(c.unpacked for c in session.build.contributors)
+    return Image(name, image.size, unpacked, session.build.cached, dict(session.build.seconds))
 
 
-# --- load: wrk against host gunicorn and the container ------------------------------------------------
+# --- starts: the images, and their floor ---------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -192,6 +263,7 @@ def free_port() -> int:
 
 
 def wait_for_http(url: str, timeout: float = 30.0) -> None:
+    """Poll ``url`` as ``run.wait_until_ready`` does (every POLL seconds) until any HTTP answer."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -200,7 +272,142 @@ def wait_for_http(url: str, timeout: float = 30.0) -> None:
         except requests.RequestException:
             if time.monotonic() > deadline:
                 raise
-            time.sleep(0.05)
+            time.sleep(POLL)
+
+
+def gunicorn_command(app_dir: Path, app: str, port: int, workers: int = 2) -> list[str]:
+    """The app on host gunicorn, configured as the image's launcher configures it."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    control = ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
+    bind = ["-b", f"{LOOPBACK}:{port}", "-w", str(workers)]
+    return [sys.executable, "-m", "gunicorn", "--chdir", str(app_dir), *bind, *control, app]
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop a server this script started, by its PID: SIGTERM (gunicorn stops its workers), then SIGKILL."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def host_start(app_dir: Path, app: str, path: str, env: dict[str, str]) -> float:
+    """Seconds from exec to the first answer on ``path`` of the app unfrozen on host gunicorn."""
+    port = free_port()
+    started = time.monotonic()
+    server = subprocess.Popen(
+        gunicorn_command(app_dir, app, port), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for_http(f"http://{LOOPBACK}:{port}{path}")
+        return time.monotonic() - started
+    finally:
+        stop(server)
+
+
+def static_busybox() -> tuple[Path | None, str]:
+    """A statically linked busybox (it runs FROM scratch), or None and why not."""
+    from elftools.elf.elffile import ELFFile
+
+    found = shutil.which("busybox")
+    if found is None:
+        return None, f"busybox is not installed (install it with: {BUSYBOX_INSTALL})"
+    with open(found, "rb") as stream:
+        if any(segment["p_type"] == "PT_INTERP" for segment in ELFFile(stream).iter_segments()):
+            return None, f"{found} is linked dynamically: it cannot run FROM scratch (install {BUSYBOX_INSTALL})"
+    return Path(found), ""
+
+
+def busybox_image(client: Any, busybox: Path, tag: str, labels: dict[str, str]) -> str:
+    """``FROM scratch``: busybox and one page, busybox httpd as the entrypoint, as user 65535, port 8000."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data, mode in [("busybox", busybox.read_bytes(), 0o755), ("www/index.html", b"ok\n", 0o644)]:
+            entry = tarfile.TarInfo(name)
+            entry.size, entry.mode = len(data), mode
+            tar.addfile(entry, io.BytesIO(data))
+    entrypoint = json.dumps(["/busybox", "httpd", "-f", "-p", "8000", "-h", "/www"])
+    changes = ["USER 65535", "EXPOSE 8000/tcp", f"ENTRYPOINT {entrypoint}"]
+    changes += [f"LABEL {json.dumps(key)}={json.dumps(value)}" for key, value in labels.items()]
+    client.api.import_image_from_data(buffer.getvalue(), repository=tag, changes=changes)
+    return tag
+
+
+def container_start(client: Any, spec: RunSpec, path: str, timeout: float) -> float:
+    """Seconds from ``docker run`` to the first answer on ``path``, measured as ``ScratchSession.start`` does."""
+    started = time.monotonic()
+    container = start(client, spec)
+    try:
+        url = published_url(container, spec.port, spec.address)
+        wait_until_ready(container, url + path, timeout)
+        return time.monotonic() - started
+    finally:
+        remove(container)
+
+
+def image_start(session: ScratchSession) -> float:
+    container = session.start()
+    session.remove(container)
+    return container.startup_seconds
+
+
+def measure_starts(targets: dict[str, Callable[[], float]], runs: int, results: Results) -> None:
+    """Every target once per round, in a new random order each round (one warm-up round not counted)."""
+    for name in targets:
+        targets[name]()  # page cache, bytecode caches
+        results.starts[name] = []
+    for run in range(runs):
+        order = list(targets)
+        random.shuffle(order)
+        for name in order:
+            results.starts[name].append(round(targets[name](), 4))
+        log(f"start round {run + 1}/{runs}: " + ", ".join(f"{n} {results.starts[n][-1]:.3f}" for n in targets))
+
+
+def start_targets(
+    results: Results, settings: Settings, sessions: dict[str, ScratchSession], third: ScratchSession | None, stack: Any
+) -> dict[str, Callable[[], float]]:
+    """What is started each round: the floors, each compression's image, the third-party app and its floor."""
+    client = connect()
+    targets: dict[str, Callable[[], float]] = {}
+    busybox, why = static_busybox()
+    if busybox is None:
+        results.skipped[FLOOR_ENGINE] = why
+        log(f"skipping the floor's engine share: {why}")
+    else:
+        labels = {OWNER: str(Owner.current()), SESSION: "benchmark"}
+        tag = busybox_image(client, busybox, "pytest-scratchimage/bench-floor:busybox", labels)
+        stack.callback(lambda: client.images.remove(tag))
+        spec = RunSpec(tag, 65535, 8000, True, labels=labels)
+        targets[FLOOR_ENGINE] = functools.partial(container_start, client, spec, "/", settings.ready_timeout)
+    env = user_env()
+    app = str(settings.app)
+    targets[f"fixture app {FLOOR_PYTHON}"] = functools.partial(host_start, settings.app_path[0], app, BENCH_PATH, env)
+    for compression, session in sessions.items():
+        targets[f"fixture app, compression = {compression}"] = functools.partial(image_start, session)
+    if third is not None:
+        dav_root = stack.enter_context(tempfile.TemporaryDirectory(prefix="scratchimage-bench-dav-"))
+        third_env = user_env(DAV_ROOT=dav_root)
+        third_app, health = str(third.settings.app), third.settings.health_path
+        targets[f"{THIRD_PARTY.name} {FLOOR_PYTHON}"] = functools.partial(
+            host_start, third.settings.app_path[0], third_app, health, third_env
+        )
+        targets[f"{THIRD_PARTY.name}, default image"] = functools.partial(image_start, third)
+    return targets
+
+
+def third_party_session() -> ScratchSession:
+    """The third-party example with its own settings and its own cache folder (its test session's)."""
+    root = THIRD_PARTY.resolve()
+    settings = resolve(project_ini(root), root)
+    cache = root / ".pytest_cache" / "d" / "scratchimage"
+    return ScratchSession(settings, cache, functools.partial(log_as, THIRD_PARTY.name))
+
+
+# --- load: wrk against host gunicorn and the container, and memory ---------------------------------------
 
 
 def wrk_command(url: str, duration: int) -> list[str]:
@@ -221,19 +428,14 @@ def run_wrk(target: str, url: str, duration: int) -> Throughput:
 def host_gunicorn(app_dir: Path, module: str) -> Iterator[str]:
     """The same app on host gunicorn (2 workers, loopback); stopped by its PID on exit."""
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--chdir", str(app_dir), "-w", "2", "-b", f"{LOOPBACK}:{port}"]
-    server = subprocess.Popen([*command, module], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = gunicorn_command(app_dir, module, port)
+    server = subprocess.Popen(command, env=user_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://{LOOPBACK}:{port}"
         wait_for_http(url + BENCH_PATH)
         yield url
     finally:
-        server.terminate()  # gunicorn's arbiter stops its workers on SIGTERM
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
 
 
 def loopback_options(session: ScratchSession, port: int, network_mode: str) -> dict[str, object]:
@@ -304,30 +506,53 @@ def measure_throughput(session: ScratchSession, settings: Settings, duration: in
     return rows
 
 
-def measure_containers(results: Results, settings: Settings, runs: int, duration: int) -> None:
-    """Cold starts, memory and req/s through the plugin's session; everything it started is removed."""
-    session = ScratchSession(settings, CACHE, lambda message: log(f"scratch image: {message}"))
-    try:
-        results.cold_start_seconds = measure_cold_starts(session, runs)
-        results.memory_bytes = session.container().memory()
-        results.throughput = measure_throughput(session, settings, duration)
-    finally:
-        session.close()
+# --- the whole run ---------------------------------------------------------------------------------------
 
 
-def measure_tradeoffs(results: Results, settings: Settings, runs: int) -> None:
-    """Each compression's image size and cold starts: one build each (the default's is cached by now)."""
-    for compression in COMPRESSIONS:
-        variant = dataclasses.replace(settings, compression=compression)
-        session = ScratchSession(variant, CACHE, functools.partial(log_as, compression))
-        try:
-            size = session.image().size
-            results.tradeoffs.append(Tradeoff(compression, size, measure_cold_starts(session, runs)))
-        finally:
-            session.close()
+def measure_images(results: Results, settings: Settings, runs: int, duration: int, third_party: bool) -> None:
+    """Each compression's image and the third-party app's, their starts against the floor, memory and load."""
+    with contextlib.ExitStack() as stack:
+        sessions = {}
+        for compression in COMPRESSIONS:
+            variant = dataclasses.replace(settings, compression=compression)
+            session = ScratchSession(variant, CACHE, functools.partial(log_as, compression))
+            stack.callback(session.close)
+            results.images.append(image_facts(f"fixture app, compression = {compression}", session))
+            sessions[compression] = session
+        third = None
+        if third_party:
+            third = third_party_session()
+            stack.callback(third.close)
+            results.images.append(image_facts(f"{THIRD_PARTY.name}, default image", third))
+        measure_starts(start_targets(results, settings, sessions, third, stack), runs, results)
+        default = sessions[COMPRESSIONS[0]]
+        results.memory_bytes = default.container().memory()
+        results.throughput = measure_throughput(default, settings, duration)
 
 
-# --- output -------------------------------------------------------------------------------------------
+def ours(labels: dict[str, str] | None) -> bool:
+    """Made by this script or by a pytest session it ran (the owner label names the process)."""
+    owner = Owner.parse((labels or {}).get(OWNER, ""))
+    return owner is not None and owner.host == socket.gethostname() and owner.pid in SESSIONS | {os.getpid()}
+
+
+def owned_leftovers(client: Any) -> list[str]:
+    """Containers and image tags that this run's sessions made and that are still there."""
+    listed = client.api.containers(all=True, filters={"label": OWNER})
+    containers = [f"container {c['Id'][:12]}" for c in listed if ours(c.get("Labels"))]
+    listed = client.api.images(filters={"label": OWNER})
+    return containers + [f"image {t}" for i in listed if ours(i.get("Labels")) for t in i.get("RepoTags") or []]
+
+
+def left_behind(client: Any, timeout: float = 30.0) -> list[str]:
+    """What the run's sessions left, once their removals (detached, at a session's end) had ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while (found := owned_leftovers(client)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return found
+
+
+# --- output ----------------------------------------------------------------------------------------------
 
 
 def log(message: str) -> None:
@@ -338,11 +563,64 @@ def log_as(what: str, message: str) -> None:
     log(f"{what}: {message}")
 
 
-def median_of(values: list[float], unit: str = "s") -> str:
+def summary(values: list[float], unit: str = "s", digits: int = 2) -> str:
+    """``median unit, median of n (min-max)``."""
     if not values:
         return "-"
-    listed = ", ".join(f"{v:.2f}" for v in values)
-    return f"{statistics.median(values):.2f} {unit} median of {len(values)} ({listed})"
+    low, high = min(values), max(values)
+    return (
+        f"{statistics.median(values):.{digits}f} {unit}, median of {len(values)} ({low:.{digits}f}-{high:.{digits}f})"
+    )
+
+
+def floor_rounds(results: Results, python_floor: str) -> list[float] | None:
+    """Each round's floor: the engine's share plus Python's, both measured in that round."""
+    engine, python = results.starts.get(FLOOR_ENGINE), results.starts.get(python_floor)
+    if not engine or not python:
+        return None
+    return [a + b for a, b in zip(engine, python, strict=True)]
+
+
+def ratios(results: Results, target: str, python_floor: str) -> list[float]:
+    """``target``'s start over its floor, round by round (paired: both measured in the same round)."""
+    floor = floor_rounds(results, python_floor)
+    if floor is None:
+        return []
+    return [start / base for start, base in zip(results.starts[target], floor, strict=True)]
+
+
+def python_floor_of(target: str) -> str:
+    return f"{target.split(',')[0]} {FLOOR_PYTHON}"
+
+
+def start_rows(results: Results) -> list[tuple[str, str]]:
+    rows = []
+    for target, seconds in results.starts.items():
+        row = summary(seconds)
+        if FLOOR_PYTHON not in target and target != FLOOR_ENGINE:
+            paired = ratios(results, target, python_floor_of(target))
+            row += f"; {summary(paired, unit='x its floor')}" if paired else ""
+        rows.append((f"start: {target}", row))
+    for python_floor in [t for t in results.starts if t.endswith(FLOOR_PYTHON)]:
+        floor = floor_rounds(results, python_floor)
+        if floor is not None:
+            rows.append((f"floor: {FLOOR_ENGINE} + {python_floor}", summary(floor)))
+    rows += [(f"start: {target}", f"skipped: {why}") for target, why in results.skipped.items()]
+    return rows
+
+
+def image_rows(results: Results) -> list[tuple[str, str]]:
+    rows = []
+    for image in results.images:
+        build = "cached binary" if image.cached else ", ".join(f"{k} {v:.1f} s" for k, v in image.build_seconds.items())
+        size = f"{format_size(image.size)} ({image.size:,} bytes), unpacked {format_size(image.unpacked)}"
+        rows.append((f"image: {image.name}", f"{size}; build: {build}"))
+    return rows
+
+
+def overhead_seconds(overhead: Overhead) -> str:
+    """The unused plugin's pairs in seconds: with it, and without it."""
+    return f"with it {summary(overhead.with_plugin, digits=3)}; without {summary(overhead.without, digits=3)}"
 
 
 def throughput_row(row: Throughput) -> tuple[str, str]:
@@ -352,16 +630,12 @@ def throughput_row(row: Throughput) -> tuple[str, str]:
     return f"req/s {row.target}", f"{row.requests_per_second:,.0f}{errors}"
 
 
-def tradeoff_row(row: Tradeoff) -> tuple[str, str]:
-    start = median_of(row.cold_start_seconds)
-    return f"compression = {row.compression}", f"{format_size(row.size)}, cold start {start}"
-
-
 def table_rows(results: Results) -> list[tuple[str, str]]:
     m = results.machine
     stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in results.build_seconds.items())
     top = ", ".join(f"{c['name']} {format_size(c['bytes'])}" for c in results.contributors[:TOP])
     memory = format_size(results.memory_bytes) if results.memory_bytes is not None else "-"
+    overhead = results.overhead
     return [
         ("machine", f"{m.nproc} CPUs, {m.memory_bytes / 1024**3:.1f} GiB, {m.cpu_model}"),
         ("software", f"Linux {m.kernel}, Docker {m.docker}, Python {m.python}"),
@@ -370,13 +644,15 @@ def table_rows(results: Results) -> list[tuple[str, str]]:
         (f"largest {TOP}", top),
         ("cold session", f"{results.cold_session_seconds:.1f} s wall clock (pytest, binary rebuilt)"),
         ("build stages", stages),
-        ("warm session", median_of(results.warm_session_seconds)),
-        ("cold start", median_of(results.cold_start_seconds) + f", docker run → first 200 on {BENCH_PATH}"),
+        ("warm session", summary(results.warm_session_seconds)),
+        ("unused plugin", f"{summary(overhead.ratios, unit='x', digits=3)} ({overhead_seconds(overhead)})"),
+        *image_rows(results),
+        *start_rows(results),
         ("memory", f"{memory} after 20 requests (page cache excluded)"),
         *(throughput_row(row) for row in results.throughput),
-        *(tradeoff_row(row) for row in results.tradeoffs),
         ("load", results.wrk),
-    ]
+        ("left behind", ", ".join(results.left_behind) or "nothing (containers and image tags, after the run)"),
+    ]  # fmt: skip
 
 
 def print_table(results: Results) -> None:
@@ -392,17 +668,20 @@ def write_json(results: Results, path: Path) -> None:
     print(f"\nresults written to {path}")
 
 
-# --- main ---------------------------------------------------------------------------------------------
+# --- main ------------------------------------------------------------------------------------------------
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="cold starts to take the median of (default: 5)")
+    parser.add_argument("--runs", type=int, default=10, help="rounds of starts, every target once each (default: 10)")
+    parser.add_argument("--warm", type=int, default=5, help="warm sessions to take the median of (default: 5)")
+    parser.add_argument("--pairs", type=int, default=20, help="pytest runs with and without the plugin (default: 20)")
     parser.add_argument("--duration", type=int, default=10, help="seconds of each wrk run (default: 10)")
+    parser.add_argument("--no-third-party", action="store_true", help=f"leave out {THIRD_PARTY} (a cold build)")
     parser.add_argument("--json", type=Path, default=Path("bench/results.json"), help="where to write the results")
     args = parser.parse_args(argv)
-    if args.runs < 1 or args.duration < 1:
-        parser.error("--runs and --duration must be at least 1")
+    if min(args.runs, args.warm, args.pairs, args.duration) < 1:
+        parser.error("--runs, --warm, --pairs and --duration must be at least 1")
     return args
 
 
@@ -412,12 +691,15 @@ def main(argv: list[str] | None = None) -> int:
     if not (root / PROBE_TEST).exists():
         raise SystemExit(f"benchmark: run me from the repository root (no {PROBE_TEST} here)")
     settings = bench_settings(root)
-    docker_version = connect().version()["Version"]
-    results = Results(machine(docker_version), wrk=" ".join(wrk_command(f"<url>{BENCH_PATH}", args.duration)))
+    client = connect()
+    results = Results(
+        machine(client.version()["Version"]), wrk=" ".join(wrk_command(f"<url>{BENCH_PATH}", args.duration))
+    )
+    results.overhead = measure_overhead(args.pairs)
     with tempfile.TemporaryDirectory(prefix="scratchimage-bench-") as workdir:
-        measure_builds(results, Path(workdir))
-    measure_containers(results, settings, args.runs, args.duration)
-    measure_tradeoffs(results, settings, args.runs)
+        measure_builds(results, Path(workdir), args.warm)
+    measure_images(results, settings, args.runs, args.duration, not args.no_third_party)
+    results.left_behind = left_behind(client)
     print_table(results)
     write_json(results, args.json)
     return 0

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import docker
 import pytest
@@ -9,6 +11,21 @@ from pytest_scratchimage import ScratchImage
 from pytest_scratchimage.plugin import STATE, binary_cache, raw_settings
 
 pytest_plugins = ["pytester"]
+T = TypeVar("T")
+
+
+def _once_removed(listing: Callable[[], list[T]], timeout: float = 30.0) -> list[T]:
+    deadline = time.monotonic() + timeout
+    while (found := listing()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return found
+
+
+@pytest.fixture
+def once_removed() -> Callable[..., list[Any]]:
+    """``once_removed(listing)``: ``listing()`` once it is empty, or as it is after 30 s. A session that ends
+    hands the removal of its containers and image tag to a process of its own, which may still be at it."""
+    return _once_removed
 
 
 @pytest.fixture

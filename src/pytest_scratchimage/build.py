@@ -36,7 +36,7 @@ from .launcher import Launcher
 from .record import Needs, needs, stdlib_roots, unused_modules
 from .recording import Recording, record
 from .settings import Settings, app_of
-from .staticize import XZ, staticize
+from .staticize import XZ, recipe, staticize
 
 BINARY = "app"
 FACTS = "build.json"  # written last: its presence marks a complete build
@@ -108,10 +108,17 @@ def cache_key(settings: Settings) -> str:
     """The key of everything that decides the binary but the app's own files (see ``changed``)."""
     digest = hashlib.sha256()
     frozen = freeze_spec(settings, Path("launcher.py"))
-    recorded = {"record": settings.record, "health": settings.health_path, "probes": settings.probe_paths}
+    # what the record shapes: whether it is taken, what it probes, and whether what it never saw is left out
+    recorded = {
+        "record": settings.record,
+        "health": settings.health_path,
+        "probes": settings.probe_paths,
+        "trim": settings.trim,
+    }
     distributions = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
     parts = (launcher_of(settings).render(), frozen.render(Path("work")) + frozen.compression, json.dumps(recorded))
-    for part in (*parts, json.dumps(tool_versions(), sort_keys=True), "\n".join(distributions)):
+    staticized = recipe(XZ[settings.compression])  # how the frozen program becomes the static binary
+    for part in (*parts, staticized, json.dumps(tool_versions(), sort_keys=True), "\n".join(distributions)):
         digest.update(part.encode())
     return digest.hexdigest()[:20]
 
@@ -197,8 +204,10 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
     if recorded is not None and "unused" in settings.trim:  # the settings refuse the trim without a record
         unused = unused_modules(recorded, settings.app_path, bootstrap_modules())
     frozen = stage("freeze", lambda: freeze(freeze_spec(settings, launcher, learnt, unused), workdir))
-    binary = stage("staticize", lambda: staticize(frozen, workdir / BINARY, XZ[settings.compression]))
-    contributors = stage("breakdown", lambda: breakdown(binary, frozen, recorded, learnt))
+    static = stage("staticize", lambda: staticize(frozen, workdir / BINARY, XZ[settings.compression]))
+    tar = static.archive
+    contributors = stage("breakdown", lambda: breakdown(static.binary, frozen, recorded, learnt, tar.read_bytes()))
+    tar.unlink()  # 17 MB: the breakdown was all it was kept for
     shipped = json.loads((workdir / SHIPPED).read_text())
     facts = {
         "seconds": seconds,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 import json
+import os
 import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +21,7 @@ if TYPE_CHECKING:
     import docker
 
 ENTRYPOINT = "/app"
+LAYER = "layer.json"  # beside the cached binary: its layer's digest and gzipped size (known_compressed)
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,8 @@ def _entry(name: str, kind: bytes, mode: int) -> tarfile.TarInfo:
     return info
 
 
-def build_image(client: docker.DockerClient, spec: ImageSpec, tag: str) -> str:
-    """Make the image through the engine's API; return its id.
+def build_image(client: docker.DockerClient, spec: ImageSpec, tag: str, rootfs: bytes | None = None) -> str:
+    """Make the image through the engine's API; return its id. ``rootfs`` is ``spec.rootfs()``, if made already.
 
     ``FROM scratch`` plus one ``ADD`` of the root filesystem is exactly an import of that tar with the
     configuration applied, and the engine imports in a tenth of the time a build takes (no build steps).
@@ -66,10 +70,32 @@ def build_image(client: docker.DockerClient, spec: ImageSpec, tag: str) -> str:
 
     try:
         # The whole reference as the repository: Podman ignores a separate tag (and would name it :latest).
-        client.api.import_image_from_data(spec.rootfs(), repository=tag, changes=spec.changes())
+        client.api.import_image_from_data(rootfs or spec.rootfs(), repository=tag, changes=spec.changes())
         return str(client.images.get(tag).id)
     except docker.errors.APIError as error:
         raise ScratchImageError(f"image: the engine refused the image {tag}: {error.explanation}") from None
+
+
+def known_compressed(memo: Path, rootfs: bytes, layers: list[str]) -> int | None:
+    """The gzipped size of the image's one layer, computed once per binary and kept in ``memo``.
+
+    The layer is the root filesystem as sent, byte for byte, when the engine's diff ID of it (``layers``,
+    from ``RootFS.Layers``) is that tar's sha256, and only then is the kept figure used; else None, and the
+    layers are exported and measured.
+    """
+    digest = f"sha256:{hashlib.sha256(rootfs).hexdigest()}"
+    if layers != [digest]:
+        return None
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        kept = json.loads(memo.read_text())
+        if kept["diff_id"] == digest:
+            return int(kept["compressed"])
+    compressed = compressed_size([rootfs])
+    with contextlib.suppress(OSError):  # a read-only cache: measured again next time
+        partial = memo.with_name(f"{memo.name}.{os.getpid()}")
+        partial.write_text(json.dumps({"diff_id": digest, "compressed": compressed}))
+        partial.replace(memo)  # whole, even with other processes (xdist workers) at it
+    return compressed
 
 
 @dataclass

@@ -174,9 +174,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if state is None:
         return
     if state.session is not None and _is_worker(config):
-        state.session.close()  # the fixture normally did; this covers an interrupted teardown (a held image stays)
+        state.session.close(wait=False)  # the fixture normally did; this covers an interrupted teardown
     elif state.session is not None:
-        state.session.release()  # the end of the session normally did; this covers an interrupted one
+        state.session.release(wait=False)  # the end of the session normally did; this covers an interrupted one
     if state.previous_sigterm is not None:
         signal.signal(signal.SIGTERM, state.previous_sigterm)
 
@@ -382,7 +382,7 @@ def _scratch_session(pytestconfig: pytest.Config, scratch_settings: Settings) ->
     finally:
         state.audit = _or_none(session.audit)
         state.held = session.own_tags() if session.hold and _is_worker(pytestconfig) else []
-        session.close()
+        session.close(wait=False)  # the engine's removal goes on in a process of its own (a held image stays)
 
 
 @pytest.fixture(scope="session")
@@ -460,7 +460,7 @@ def scratch_image_factory(
 
     yield make
     for variant in variants:
-        variant.close()
+        variant.close(wait=False)
 
 
 @pytest.fixture(scope="session")

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 from .audit import Audit, audit_of, resolve_uid
 from .build import Build, Progress, build_binary
-from .cleanup import KEEP, LABEL_PREFIX, OWNER, REPOSITORY, SESSION, Owner, reap
+from .cleanup import KEEP, LABEL_PREFIX, OWNER, REPOSITORY, SESSION, Owner, reap, remove_detached
 from .errors import ScratchImageError
-from .image import ImageSpec, ScratchImage, build_image
+from .image import LAYER, ImageSpec, ScratchImage, build_image, known_compressed
 from .inspect import image_layers, layer_file
 from .report import SizeReport
 from .run import (
@@ -143,12 +143,17 @@ class ScratchSession:
         spec = ImageSpec(self.build.binary, self.settings.user, self.settings.port, labels)
         tag = f"{REPOSITORY}{slug(app_of(self.settings).module)}:{self.build.key[:12]}-{self.id}"
         started = time.monotonic()
-        image_id = build_image(client, spec, tag)
+        rootfs = spec.rootfs()
+        image_id = build_image(client, spec, tag, rootfs)
         self._own_tag = tag
         self.image_seconds = round(time.monotonic() - started, 2)
-        size = int(client.images.get(image_id).attrs["Size"])
+        attrs = client.images.get(image_id).attrs
+        compressed = known_compressed(self.build.binary.with_name(LAYER), rootfs, attrs["RootFS"]["Layers"])
         settings = self.settings
-        return ScratchImage(tag, image_id, size, settings.user, settings.port, labels, client, self.build.contributors)
+        size, contributors = int(attrs["Size"]), self.build.contributors
+        image = ScratchImage(tag, image_id, size, settings.user, settings.port, labels, client, contributors)
+        image._compressed = compressed  # its memo: known already, the layers need not be exported to weigh them
+        return image
 
     def _use(self, client: docker.DockerClient, source: str | Path) -> ScratchImage:
         """The image built elsewhere: loaded from an archive under this session's tag, or the engine's own."""
@@ -273,30 +278,34 @@ class ScratchSession:
             lines.append(f"kept image {self._image.tag}: docker rmi {self._image.tag}")
         return lines
 
-    def close(self) -> None:
-        """Remove the containers and the image tag this session made; never another session's, nor the user's.
+    def close(self, wait: bool = True) -> None:
+        """Remove the containers and the image tags this session made; never another session's, nor the user's.
 
         With ``keep`` the container and its image stay for debugging: ``kept`` says how to reach them. With
-        ``hold`` the image stays until ``release``.
+        ``hold`` the image stays until ``release``. Without ``wait``, and with the engine on this machine's
+        socket, a process of its own removes them while this one goes on (``cleanup.remove_detached``).
         """
         import docker.errors
 
-        if self.keep:
+        if self.keep or self._client is None or (not self.containers and self._image is None):
             return
-        for container in self.containers:
-            remove(container.container)
-        self.containers.clear()
-        self._default = None
-        if self._image is not None and not self.hold:
-            for tag in self.own_tags():
-                with contextlib.suppress(docker.errors.APIError):
-                    self.client().images.remove(tag)
+        containers, self.containers, self._default = [c.container for c in self.containers], [], None
+        tags = [] if self.hold else self.own_tags()
+        if not self.hold:
             self._image, self._own_tag = None, None
+        docker_host, version = os.environ.get("DOCKER_HOST", ""), str(self._client.api.api_version)
+        if not wait and remove_detached(docker_host, version, [str(c.id) for c in containers], tags):
+            return
+        for container in containers:
+            remove(container)
+        for tag in tags:
+            with contextlib.suppress(docker.errors.APIError):
+                self._client.images.remove(tag)
 
-    def release(self) -> None:
+    def release(self, wait: bool = True) -> None:
         """Close, the image held for the end of the session included."""
         self.hold = False
-        self.close()
+        self.close(wait)
 
 
 def image_labels(settings: Settings, build: Build) -> dict[str, str]:

@@ -21,9 +21,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .breakdown import XZ_MAGIC, Contributor, Usage, breakdown, frozen_entries, staticx_archive
+from .breakdown import XZ_MAGIC, Contributor, Usage, breakdown, frozen_entries
 from .errors import ScratchImageError
 from .inspect import FileEntry, layer_file
+from .staticize import staticx_archive
 
 if TYPE_CHECKING:
     import docker

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -33,23 +33,29 @@ SUMMARY = "*= scratch image =*"
 
 
 @pytest.fixture
-def containers(engine: docker.DockerClient, pytestconfig: pytest.Config) -> Iterator[None]:
+def containers(
+    engine: docker.DockerClient, pytestconfig: pytest.Config, once_removed: Callable[..., list[str]]
+) -> Iterator[None]:
     """The inner session leaves no container behind, whatever the invocation.
 
     Other sessions may share the engine: a container counts when it is new and its owner is gone, or is
     this very process (an in-process inner session) under another session than the outer one.
     """
     outer = pytestconfig.stash[STATE].session
-    before = {c.id for c in engine.containers.list(all=True)}
+    before = {c.id for c in engine.containers.list(all=True, ignore_removed=True)}
     yield
-    left = []
-    for container in engine.containers.list(all=True, filters={"label": OWNER}):
-        owner = Owner.parse(container.labels[OWNER])
-        ours = owner is not None and owner.pid == os.getpid()
-        other_session = outer is None or container.labels.get(SESSION) != outer.id
-        if container.id not in before and owner is not None and (not owner.alive() or (ours and other_session)):
-            left.append(container.short_id)
-    assert left == []
+
+    def left() -> list[str]:
+        found = []
+        for container in engine.containers.list(all=True, filters={"label": OWNER}, ignore_removed=True):
+            owner = Owner.parse(container.labels[OWNER])
+            ours = owner is not None and owner.pid == os.getpid()
+            other_session = outer is None or container.labels.get(SESSION) != outer.id
+            if container.id not in before and owner is not None and (not owner.alive() or (ours and other_session)):
+                found.append(container.short_id)
+        return found
+
+    assert once_removed(left) == []
 
 
 @pytest.mark.usefixtures("containers")

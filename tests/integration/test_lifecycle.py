@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import docker
@@ -26,12 +27,12 @@ WAITS_WITH_A_CONTAINER = """
 
 
 def owned_by(client: docker.DockerClient, pid: int) -> list[str]:
-    """Containers and image tags whose owner label names ``pid``."""
+    """Containers and image tags whose owner label names ``pid`` (from the listings: some may be going)."""
     mine = f":{pid}:"
-    containers = [
-        c.short_id for c in client.containers.list(all=True, filters={"label": OWNER}) if mine in c.labels[OWNER]
-    ]
-    images = [t for i in client.images.list(filters={"label": OWNER}) if mine in i.labels[OWNER] for t in i.tags]
+    listed = client.api.containers(all=True, filters={"label": OWNER})
+    containers = [str(c["Id"])[:12] for c in listed if mine in c["Labels"][OWNER]]
+    listed = client.api.images(filters={"label": OWNER})
+    images = [str(tag) for i in listed if mine in i["Labels"][OWNER] for tag in i.get("RepoTags") or []]
     return containers + images
 
 
@@ -50,13 +51,31 @@ def start_session(pytester: pytest.Pytester, args: list[str]) -> subprocess.Pope
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_session_removes_what_it_made(
-    pytester: pytest.Pytester, built_fixture_app: list[str], engine: docker.DockerClient, signum: int
+    pytester: pytest.Pytester,
+    built_fixture_app: list[str],
+    engine: docker.DockerClient,
+    once_removed: Callable[..., list[str]],
+    signum: int,
 ) -> None:
     process = start_session(pytester, built_fixture_app)
     assert owned_by(engine, process.pid)
     process.send_signal(signum)
     process.communicate(timeout=60)
-    assert owned_by(engine, process.pid) == []
+    assert once_removed(lambda: owned_by(engine, process.pid)) == []
+
+
+def test_a_session_that_ends_leaves_neither_container_nor_image_though_it_does_not_wait(
+    pytester: pytest.Pytester,
+    built_fixture_app: list[str],
+    engine: docker.DockerClient,
+    once_removed: Callable[..., list[str]],
+) -> None:
+    pytester.makepyfile("def test_probe(scratch_http): assert scratch_http.get('/number').ok")
+    command = [sys.executable, "-m", "pytest", "--scratch-image", *built_fixture_app]
+    process = pytester.popen(command, stdin=subprocess.DEVNULL)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, output.decode(errors="replace")
+    assert once_removed(lambda: owned_by(engine, process.pid)) == []
 
 
 def test_the_next_session_reaps_what_a_killed_one_left_and_spares_live_ones(

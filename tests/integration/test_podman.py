@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
@@ -71,7 +71,11 @@ def wait_for_engine(url: str, service: subprocess.Popen[bytes], log: Path, timeo
 
 
 def test_podmans_socket_builds_runs_probes_and_cleans_up(
-    pytester: pytest.Pytester, built_fixture_app: list[str], podman_socket: str, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester,
+    built_fixture_app: list[str],
+    podman_socket: str,
+    monkeypatch: pytest.MonkeyPatch,
+    once_removed: Callable[..., list[object]],
 ) -> None:
     pytester.makepyfile(PROBES)
     monkeypatch.setenv("DOCKER_HOST", podman_socket)
@@ -79,5 +83,5 @@ def test_podmans_socket_builds_runs_probes_and_cleans_up(
     result.assert_outcomes(passed=3)
     podman = docker.DockerClient(base_url=podman_socket)
     assert podman.version()["Components"][0]["Name"] == "Podman Engine"
-    assert not podman.containers.list(all=True)
-    assert not podman.images.list()
+    assert once_removed(lambda: podman.containers.list(all=True)) == []
+    assert once_removed(podman.images.list) == []

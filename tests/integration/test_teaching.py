@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from pytest_scratchimage import ScratchImageError, ScratchSession
-from pytest_scratchimage.breakdown import staticx_archive
+from pytest_scratchimage.staticize import staticx_archive
 
 pytestmark = pytest.mark.integration
 

@@ -24,9 +24,9 @@ import docker
 import pytest
 
 from pytest_scratchimage import ScratchImage
-from pytest_scratchimage.breakdown import staticx_archive
 from pytest_scratchimage.cleanup import OWNER, Owner
 from pytest_scratchimage.plugin import STATE
+from pytest_scratchimage.staticize import staticx_archive
 from pytest_scratchimage.used import binary_breakdown
 
 pytestmark = pytest.mark.integration

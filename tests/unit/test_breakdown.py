@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sysconfig
+import zlib
 from pathlib import Path
 
 import pytest
 
-from pytest_scratchimage.breakdown import Contributor, Usage, _needed, entry_group, extension_module, module_group
+from pytest_scratchimage.breakdown import (
+    Contributor,
+    Usage,
+    _needed,
+    entry_group,
+    extension_module,
+    frozen_entries,
+    module_group,
+)
 from pytest_scratchimage.record import Needs, Record
 
 
@@ -128,3 +139,36 @@ def test_a_library_is_live_through_the_extension_that_names_it() -> None:
     assert Usage(Record(modules={"_ssl": ""})).libraries(binaries) == {f"lib-dynload/{ssl.name}", *needed}
     assert Usage(Record(modules={"json": ""})).libraries(binaries) == set()
     assert _needed(b"not an ELF file") == []
+
+
+ONEFILE_ENTRIES = {"libdemo.so.1": b"library bytes " * 300, "demo/data.txt": b"some data\n" * 200}
+
+
+@pytest.fixture(scope="module")
+def onefile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A onefile made as PyInstaller 6 makes one on Linux: its bootloader, the archive added as an ELF section."""
+    import PyInstaller
+    from PyInstaller.archive.writers import CArchiveWriter
+
+    if shutil.which("objcopy") is None:
+        pytest.skip("objcopy (binutils) is not installed: PyInstaller needs it too")
+    folder = tmp_path_factory.mktemp("onefile")
+    entries = []
+    for name, content in ONEFILE_ENTRIES.items():
+        source = folder / name.replace("/", "_")
+        source.write_bytes(content)
+        entries.append((name, str(source), True, "b" if ".so" in name else "x"))
+    CArchiveWriter(str(folder / "archive"), entries, "libpython3.so")
+    binary = folder / "app"
+    shutil.copyfile(Path(PyInstaller.__file__).parent / "bootloader" / PyInstaller.PLATFORM / "run", binary)
+    subprocess.run(["objcopy", "--add-section", f"pydata={folder / 'archive'}", str(binary)], check=True)
+    return binary
+
+
+def test_each_entry_is_read_where_the_archive_holds_it(onefile: Path) -> None:
+    """The section-header table follows PyInstaller's archive: it does not end the file."""
+    loader, *stored = frozen_entries(onefile, Usage())
+    assert loader.group == ("loader", "PyInstaller bootloader")
+    assert loader.data.startswith(b"\x7fELF")
+    assert sorted(zlib.decompress(entry.data) for entry in stored) == sorted(ONEFILE_ENTRIES.values())
+    assert [entry.group for entry in stored] == [("library", "libdemo"), ("package", "demo")]

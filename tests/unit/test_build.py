@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_scratchimage import build
 from pytest_scratchimage.build import (
     FACTS,
     build_binary,
@@ -75,6 +76,7 @@ def test_cache_key_leaves_the_apps_files_to_the_build_facts(settings: Settings, 
         {"compression": "zlib"},
         {"compression": "zlib-only"},
         {"trim": ("tls",)},
+        {"trim": ("unused",)},
         {"exclude_files": ("*.po",)},
         {"health_path": "/health"},
         {"probe_paths": (("GET", "/number"),)},
@@ -93,6 +95,12 @@ def test_cache_key_changes_with_a_setting_that_shapes_the_binary(settings: Setti
 )
 def test_cache_key_ignores_settings_of_the_image_and_the_run(settings: Settings, change: dict[str, object]) -> None:
     assert cache_key(dataclasses.replace(settings, **change)) == cache_key(settings)  # type: ignore[arg-type]
+
+
+def test_cache_key_follows_how_staticize_makes_the_binary(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = cache_key(settings)
+    monkeypatch.setattr(build, "recipe", lambda xz: "staticx --strip; xz -9e")
+    assert cache_key(settings) != before
 
 
 def test_the_freeze_adds_what_the_record_taught(settings: Settings, tmp_path: Path) -> None:

@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from pytest_scratchimage.freeze import ZLIB_LEVELS, FreezeSpec
+from pytest_scratchimage.freeze import (
+    COMPILE_ENV,
+    ZLIB_LEVELS,
+    FreezeSpec,
+    bootloader_libraries,
+    ldd_paths,
+    without_bootloader_libraries,
+)
 from pytest_scratchimage.launcher import GUNICORN_HIDDEN_IMPORTS
 from pytest_scratchimage.settings import COMPRESSIONS
 from pytest_scratchimage.staticize import XZ
@@ -74,8 +81,49 @@ def test_binaries_and_dependencies_pass_through_portable_binaries(spec: FreezeSp
     source = spec.render(tmp_path / "work")
     patched = repr(str(tmp_path / "work" / "patched"))
     assert "from pytest_scratchimage.runpath import portable_binaries\n" in source
-    assert f"a.binaries = portable_binaries(kept(a.binaries), {patched})\n" in source
-    assert f"pyz.dependencies = portable_binaries(pyz.dependencies, {patched})\n" in source
+    assert "from pytest_scratchimage.freeze import without_bootloader_libraries\n" in source
+    assert f"a.binaries = portable_binaries(without_bootloader_libraries(kept(a.binaries)), {patched})\n" in source
+    dependencies = "pyz.dependencies = portable_binaries(without_bootloader_libraries(pyz.dependencies), "
+    assert f"{dependencies}{patched})\n" in source
+
+
+def test_the_compile_environment_is_in_the_spec_so_in_the_cache_key(spec: FreezeSpec, tmp_path: Path) -> None:
+    assert COMPILE_ENV == {"PYTHONNODEBUGRANGES": "1"}
+    header = spec.render(tmp_path).splitlines()[1]
+    assert header == "# PyInstaller compiles the modules with {'PYTHONNODEBUGRANGES': '1'} (freeze.COMPILE_ENV)."
+
+
+def test_ldd_paths_are_read_by_library_name() -> None:
+    output = """\
+\tlinux-vdso.so.1 (0x00007ffd)
+\tlibz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x00007f47a8f34000)
+\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f47a8d4d000)
+\tlibgone.so.2 => not found
+\t/lib64/ld-linux-x86-64.so.2 (0x00007f47a8f6c000)
+"""
+    assert ldd_paths(output) == {
+        "libz.so.1": Path("/lib/x86_64-linux-gnu/libz.so.1"),
+        "libc.so.6": Path("/lib/x86_64-linux-gnu/libc.so.6"),
+    }
+
+
+def test_the_bootloaders_libraries_are_what_ldd_finds_for_it() -> None:
+    libraries = bootloader_libraries()
+    assert "libz.so.1" in libraries  # PyInstaller's Linux bootloader links zlib
+    assert all(path.is_absolute() for path in libraries.values())
+
+
+def test_a_copy_of_a_bootloader_library_is_dropped_and_a_different_file_kept(tmp_path: Path) -> None:
+    system, same, other = tmp_path / "system", tmp_path / "same", tmp_path / "other"
+    system.write_bytes(b"zlib 1.2.13")
+    same.write_bytes(b"zlib 1.2.13")
+    other.write_bytes(b"zlib 1.3.1")
+    kept = ("lib-dynload/zlib.so", str(other), "EXTENSION")
+    toc = [("libz.so.1", str(same), "BINARY"), kept]
+    assert without_bootloader_libraries(toc, {"libz.so.1": system}) == [kept]
+    assert without_bootloader_libraries([("libz.so.1", str(other), "BINARY")], {"libz.so.1": system}) == [
+        ("libz.so.1", str(other), "BINARY")
+    ]
 
 
 def test_data_and_metadata_are_collected(spec: FreezeSpec, tmp_path: Path) -> None:

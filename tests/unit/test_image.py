@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import tarfile
 from pathlib import Path
 
 import pytest
 
-from pytest_scratchimage.image import ImageSpec
+from pytest_scratchimage.image import LAYER, ImageSpec, known_compressed
+from pytest_scratchimage.inspect import compressed_size
 
 BINARY = b"\x7fELF pretend static binary\x00" * 100
 
@@ -52,3 +55,28 @@ def test_rootfs_holds_exactly_tmp_and_app(spec: ImageSpec) -> None:
 
 def test_rootfs_is_reproducible(spec: ImageSpec) -> None:
     assert spec.rootfs() == spec.rootfs()
+
+
+def test_the_compressed_size_is_measured_once_per_binary(spec: ImageSpec, tmp_path: Path) -> None:
+    rootfs, memo = spec.rootfs(), tmp_path / LAYER
+    digest = f"sha256:{hashlib.sha256(rootfs).hexdigest()}"
+    measured = known_compressed(memo, rootfs, [digest])
+    assert measured == compressed_size([rootfs])
+    assert json.loads(memo.read_text()) == {"diff_id": digest, "compressed": measured}
+    memo.write_text(json.dumps({"diff_id": digest, "compressed": 7}))
+    assert known_compressed(memo, rootfs, [digest]) == 7  # the kept figure, not measured again
+
+
+def test_a_kept_figure_is_used_only_for_the_layer_the_engine_holds(spec: ImageSpec, tmp_path: Path) -> None:
+    rootfs, memo = spec.rootfs(), tmp_path / LAYER
+    digest = f"sha256:{hashlib.sha256(rootfs).hexdigest()}"
+    memo.write_text(json.dumps({"diff_id": "sha256:another", "compressed": 7}))
+    assert known_compressed(memo, rootfs, [digest]) == compressed_size([rootfs])  # another binary's figure
+    assert known_compressed(memo, rootfs, ["sha256:not-what-was-sent"]) is None  # the engine made its own layer
+    assert known_compressed(memo, rootfs, [digest, digest]) is None
+
+
+def test_a_cache_that_cannot_be_written_still_gives_the_figure(spec: ImageSpec, tmp_path: Path) -> None:
+    rootfs = spec.rootfs()
+    digest = f"sha256:{hashlib.sha256(rootfs).hexdigest()}"
+    assert known_compressed(tmp_path / "missing" / LAYER, rootfs, [digest]) == compressed_size([rootfs])

@@ -84,3 +84,11 @@ def test_the_gunicorn_hidden_imports_are_what_gunicorn_loads_by_name_by_default(
     config = Config()
     loaded_by_name = {config.logger_class.__module__, SUPPORTED_WORKERS[config.worker_class_str].rpartition(".")[0]}
     assert set(GUNICORN_HIDDEN_IMPORTS) == loaded_by_name
+
+
+def test_the_imports_run_without_the_collector_and_what_they_made_is_frozen() -> None:
+    statements = [ast.unparse(node) for node in ast.parse(Launcher(AppSpec("api", "app"), 8000, 2).render()).body]
+    imports = [i for i, line in enumerate(statements) if line.startswith("from ")]
+    assert statements[1:3] == ["import gc", "gc.disable()"]
+    assert statements[imports[-1] + 1 : imports[-1] + 3] == ["gc.enable()", "gc.freeze()"]
+    assert statements[imports[-1]] == "from api import app as _target"

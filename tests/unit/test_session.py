@@ -1,13 +1,17 @@
-"""Which address the engine publishes the app's port on, from DOCKER_HOST."""
+"""Which address the engine publishes the app's port on, from DOCKER_HOST; what closing a session removes."""
 
 from __future__ import annotations
 
 import socket
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from pytest_scratchimage import ScratchImageError
-from pytest_scratchimage.session import engine_address
+from pytest_scratchimage import ScratchImageError, session
+from pytest_scratchimage.run import ScratchContainer
+from pytest_scratchimage.session import ScratchSession, engine_address
+from pytest_scratchimage.settings import resolve
 
 
 @pytest.mark.parametrize(
@@ -39,3 +43,73 @@ def test_an_engine_host_without_an_address_is_named(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(socket, "getaddrinfo", unknown)
     with pytest.raises(ScratchImageError, match=r"'tcp://build-box:2376': build-box has no IPv4 address here"):
         engine_address("tcp://build-box:2376")
+
+
+class Removals:
+    """What a closing session asked the engine, or a detached process, to remove."""
+
+    def __init__(self) -> None:
+        self.here: list[str] = []
+        self.detached: list[tuple[str, list[str], list[str]]] = []
+
+    def session(self, tmp_path: Path) -> ScratchSession:
+        made = ScratchSession(resolve({"app": "api:app"}, tmp_path), tmp_path, lambda message: None)
+        removed = self.here
+        api = SimpleNamespace(api_version="1.41")
+        made._client = SimpleNamespace(api=api, images=SimpleNamespace(remove=removed.append))
+        container = SimpleNamespace(id="c1", remove=lambda force: removed.append("c1"))
+        made.containers = [ScratchContainer("c1", "http://127.0.0.1:1", 8000, 0.5, "/", container)]
+        made._image = SimpleNamespace(tag="p/api:1")  # type: ignore[assignment]
+        made._own_tag = "p/api:1"
+        return made
+
+    def detach(self, docker_host: str, version: str, containers: list[str], tags: list[str]) -> bool:
+        self.detached.append((version, list(containers), list(tags)))
+        return True
+
+
+def test_closing_without_waiting_hands_the_removal_over_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    removals = Removals()
+    monkeypatch.setattr(session, "remove_detached", removals.detach)
+    closing = removals.session(tmp_path)
+    closing.close(wait=False)
+    closing.close(wait=False)  # nothing left to remove: no process for nothing
+    assert removals.detached == [("1.41", ["c1"], ["p/api:1"])]
+    assert removals.here == []
+
+
+def test_closing_and_waiting_removes_the_containers_then_the_tag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    removals = Removals()
+    monkeypatch.setattr(session, "remove_detached", removals.detach)
+    removals.session(tmp_path).close()
+    assert removals.here == ["c1", "p/api:1"]
+    assert removals.detached == []
+
+
+def test_what_cannot_be_handed_over_is_removed_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    removals = Removals()
+    monkeypatch.setattr(session, "remove_detached", lambda *arguments: False)  # an engine over TCP, say
+    removals.session(tmp_path).close(wait=False)
+    assert removals.here == ["c1", "p/api:1"]
+
+
+def test_a_kept_session_removes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    removals = Removals()
+    monkeypatch.setattr(session, "remove_detached", removals.detach)
+    kept = removals.session(tmp_path)
+    kept.keep = True
+    kept.close(wait=False)
+    assert (removals.here, removals.detached) == ([], [])
+
+
+def test_a_held_image_stays_until_released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    removals = Removals()
+    monkeypatch.setattr(session, "remove_detached", removals.detach)
+    held = removals.session(tmp_path)
+    held.hold = True
+    held.close(wait=False)
+    assert removals.detached == [("1.41", ["c1"], [])]  # the containers go; the image waits
+    held.release(wait=False)
+    assert removals.detached[-1] == ("1.41", [], ["p/api:1"])
