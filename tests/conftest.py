@@ -22,6 +22,30 @@ def _once_removed(listing: Callable[[], list[T]], timeout: float = 30.0) -> list
 
 
 @pytest.fixture
+def present(engine: docker.DockerClient) -> Callable[[str], list[str]]:
+    """``present(reference)``: ``[reference]`` while the engine has that image, ``[]`` once it is gone."""
+
+    def listing(reference: str) -> list[str]:
+        try:
+            engine.images.get(reference)
+        except docker.errors.ImageNotFound:
+            return []
+        return [reference]
+
+    return listing
+
+
+@pytest.fixture
+def users_of(engine: docker.DockerClient) -> Callable[[str], list[str]]:
+    """``users_of(image_id)``: the containers of an image; its tag is removed once none is left."""
+
+    def listing(image_id: str) -> list[str]:
+        return [c.id for c in engine.containers.list(all=True, filters={"ancestor": image_id}, ignore_removed=True)]
+
+    return listing
+
+
+@pytest.fixture
 def once_removed() -> Callable[..., list[Any]]:
     """``once_removed(listing)``: ``listing()`` once it is empty, or as it is after 30 s. A session that ends
     hands the removal of its containers and image tag to a process of its own, which may still be at it."""

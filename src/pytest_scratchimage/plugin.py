@@ -382,7 +382,9 @@ def _scratch_session(pytestconfig: pytest.Config, scratch_settings: Settings) ->
     finally:
         state.audit = _or_none(session.audit)
         state.held = session.own_tags() if session.hold and _is_worker(pytestconfig) else []
-        session.close(wait=False)  # the engine's removal goes on in a process of its own (a held image stays)
+        # The engine's removal goes on in a process of its own; but a held image's containers must be gone
+        # before the controller removes the images it does not keep (xdist): that removal is waited for.
+        session.close(wait=session.hold)
 
 
 @pytest.fixture(scope="session")

@@ -55,7 +55,7 @@ def test_the_step_summary_and_the_terminal_show_size_budget_contributors_and_the
     result.stdout.fnmatch_lines(
         [
             "largest  libpython *",
-            "baseline * MB → * MB (+50.00 KB, +1.1%)",
+            "baseline * MB → * MB (+50.00 KB, +1.?%)",
             "  grew   libpython    * MB →    * MB   +100.00 KB",
             "  gone   gone_pkg     50.00 KB →        0 B    -50.00 KB",
         ]
