@@ -33,8 +33,9 @@ import requests
 
 from pytest_scratchimage.cleanup import OWNER, SESSION, Owner
 from pytest_scratchimage.run import LOOPBACK, POLL, RunSpec, published_url, remove, start, wait_until_ready
+from pytest_scratchimage.schema import COMPRESSIONS
 from pytest_scratchimage.session import ScratchSession, connect
-from pytest_scratchimage.settings import COMPRESSIONS, Settings, resolve
+from pytest_scratchimage.settings import Settings, resolve
 from pytest_scratchimage.sizes import format_size
 
 if sys.version_info >= (3, 11):

@@ -20,7 +20,8 @@ from .diff import BaselineDiff, diff_of, lines
 from .errors import ScratchImageError
 from .options import Options
 from .report import SizeReport, gate
-from .settings import SETTINGS, Settings
+from .schema import SETTINGS
+from .settings import Settings
 
 if TYPE_CHECKING:
     import docker

@@ -22,7 +22,7 @@ import pytest
 from .errors import ScratchImageError, tail
 from .markers import SIGNATURES, Limits, parse_limits
 from .options import FLAG, FLAGS, OptionError, Options, folder_problem
-from .settings import SCHEMA, SETTINGS, Settings, SettingsError, as_ini, resolve, unwritable
+from .schema import SCHEMA, SETTINGS, SettingsError, as_ini
 
 if TYPE_CHECKING:
     from .audit import Audit
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .report import SizeReport
     from .run import ScratchContainer
     from .session import ScratchSession
+    from .settings import Settings
 
 SKIP_REASON = f"builds and runs the scratch image: pass {FLAG} to run it"
 T = TypeVar("T")
@@ -87,6 +88,8 @@ def raw_settings(config: pytest.Config) -> dict[str, Any]:
 
 def resolve_settings(config: pytest.Config, raw: dict[str, Any]) -> Settings:
     """``resolve``, a command-line path starting where pytest was invoked and an ini one at the rootdir."""
+    from .settings import resolve  # the settings' dataclass loads only for a project that uses the plugin
+
     anchors = dict.fromkeys(flagged(config), config.invocation_params.dir)
     return resolve(raw, config.rootpath, anchors)
 
@@ -131,6 +134,8 @@ def _check_cache_dir(settings: Settings | None) -> None:
     problem = folder_problem(folder) if folder is not None else None
     if problem is not None:
         raise pytest.UsageError(f"pytest-scratchimage: {SETTINGS['cache_dir'].ini} = {str(folder)!r} {problem}")
+    from .settings import unwritable
+
     problem = unwritable(settings) if settings is not None else None
     if problem is not None:
         raise pytest.UsageError(f"pytest-scratchimage: {problem}")

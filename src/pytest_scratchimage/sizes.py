@@ -16,12 +16,12 @@ UNITS = {
 }
 METRICS = ("size", "compressed")  # what a size budget limits: the engine's image Size, or the gzipped layers
 ACCEPTED = "a size such as 9MB, 8.5MB, 9000KB, 8MiB or 9000000 (bytes)"
-_SIZE = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[A-Za-z]*)")
+_SIZE = r"(?P<number>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[A-Za-z]*)"  # compiled on first use, cached by re
 
 
 def parse_size(text: str) -> int:
     """Return the bytes in ``text``; raise ``ValueError`` naming the accepted form."""
-    match = _SIZE.fullmatch(text.strip())
+    match = re.fullmatch(_SIZE, text.strip())
     unit = match and UNITS.get(match["unit"].upper())
     if not match or unit is None:
         raise ValueError(f"{text!r} is not {ACCEPTED}")

@@ -17,7 +17,7 @@ from pytest_scratchimage.freeze import (
     without_bootloader_libraries,
 )
 from pytest_scratchimage.launcher import GUNICORN_HIDDEN_IMPORTS
-from pytest_scratchimage.settings import COMPRESSIONS
+from pytest_scratchimage.schema import COMPRESSIONS
 from pytest_scratchimage.staticize import XZ
 
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from pytest_scratchimage.options import FLAGS
-from pytest_scratchimage.settings import SCHEMA
+from pytest_scratchimage.schema import SCHEMA
 
 README = (Path(__file__).parents[2] / "README.md").read_text()
 

@@ -9,15 +9,12 @@ from typing import Any
 import pytest
 
 from pytest_scratchimage.budget import Budget, Growth
-from pytest_scratchimage.settings import (
+from pytest_scratchimage.schema import (
     SCHEMA,
     SETTINGS,
     Invalid,
-    Settings,
     SettingsError,
-    app_of,
     as_ini,
-    check_consistent,
     is_archive,
     parse_app,
     parse_bool,
@@ -34,10 +31,8 @@ from pytest_scratchimage.settings import (
     parse_user,
     parse_worker_class,
     parse_workers,
-    resolve,
-    size_budget,
-    unwritable,
 )
+from pytest_scratchimage.settings import Settings, app_of, check_consistent, resolve, size_budget, unwritable
 from pytest_scratchimage.wsgi import AppSpec
 
 
