@@ -92,11 +92,16 @@ def reap(client: docker.DockerClient) -> list[str]:
                 removed.append(f"container {container['Id'][:12]}")
     for image in client.api.images(filters={"label": OWNER}):
         if orphaned(image.get("Labels") or {}):
-            for tag in (tag for tag in image.get("RepoTags") or [] if tag.startswith(REPOSITORY)):
+            for tag in filter(made_by_a_session, image.get("RepoTags") or []):
                 with contextlib.suppress(docker.errors.APIError):
                     client.api.remove_image(tag)
                     removed.append(f"image {tag}")
     return removed
+
+
+def made_by_a_session(tag: str) -> bool:
+    """A tag under ``pytest-scratchimage/``, as Docker names it or as Podman does (``docker.io/…``, ``localhost/…``)."""
+    return tag.removeprefix("docker.io/").removeprefix("localhost/").startswith(REPOSITORY)
 
 
 def engine_socket(docker_host: str) -> str | None:

@@ -33,7 +33,9 @@ PROBES = """
         assert_no_shell(scratch_image, scratch_container)
 
     def test_stops(scratch_start_container):
-        assert_stops_gracefully(scratch_start_container(), within=5)
+        # Podman's stop goes through conmon and its cleanup processes: on a loaded machine a clean stop was
+        # seen to take over 5 s once; 10 s is Docker's own default
+        assert_stops_gracefully(scratch_start_container(), within=10)
 """
 
 

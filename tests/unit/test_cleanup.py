@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from pytest_scratchimage.cleanup import OWNER, Owner, engine_socket, main, reap, remove_detached
+from pytest_scratchimage.cleanup import OWNER, Owner, engine_socket, made_by_a_session, main, reap, remove_detached
 
 
 class Engine(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -130,3 +130,18 @@ def test_the_reaper_removes_what_dead_sessions_left_but_what_is_being_removed() 
     api = Api(containers, images)
     assert reap(SimpleNamespace(api=api)) == ["container bbbbbbbbbbbb", "image pytest-scratchimage/app:1"]
     assert api.removed == ["b" * 64, "pytest-scratchimage/app:1"]  # the user's own tag stays
+
+
+@pytest.mark.parametrize(
+    ("tag", "ours"),
+    [
+        ("pytest-scratchimage/random-api:0123-4567", True),
+        ("docker.io/pytest-scratchimage/random-api:0123-4567", True),  # as Podman names it
+        ("localhost/pytest-scratchimage/use:4567", True),
+        ("myapp:tested", False),
+        ("docker.io/library/pytest-scratchimage:1", False),
+        ("registry.example.com/pytest-scratchimage/app:1", False),
+    ],
+)
+def test_a_session_removes_only_the_tags_sessions_make(tag: str, ours: bool) -> None:
+    assert made_by_a_session(tag) is ours
