@@ -96,12 +96,12 @@ def recording_of(settings: Settings, launcher: Path) -> Recording:
 
 
 def tool_versions() -> dict[str, str]:
-    """The tools' versions, and the digest of the plugin's own scripts that run on the host or in the app
-    (an editable install changes them without a new version)."""
+    """The tools' versions, and the digest of the plugin's own code, which decides what is recorded,
+    learnt and left out (an editable install changes it without a new version)."""
     names = ("pytest-scratchimage", "pyinstaller", "staticx", "gunicorn")
-    scripts = hashlib.sha256(b"".join(path.read_bytes() for path in sorted(HOST.parent.glob("h*/*.py"))))
+    code = hashlib.sha256(b"".join(path.read_bytes() for path in sorted(HOST.parent.rglob("*.py"))))
     versions = {name: importlib.metadata.version(name) for name in names}
-    return {"python": sys.version, "prefix": sys.prefix, "scripts": scripts.hexdigest()} | versions
+    return {"python": sys.version, "prefix": sys.prefix, "code": code.hexdigest()} | versions
 
 
 def cache_key(settings: Settings) -> str:

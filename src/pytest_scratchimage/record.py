@@ -211,14 +211,17 @@ def _distribution(folder: Path) -> str:
 def unused_modules(record: Record, app_path: Iterable[Path], keep: Iterable[str] = ()) -> tuple[str, ...]:
     """The fewest names that cover every module the frozen app could carry and the record never saw.
 
-    Candidates are the standard library's modules and the submodules of every package the app used,
-    found on disk (nothing is imported). Kept: whatever the record saw loaded (the interpreter's own
-    start included), their parents, ``keep`` (what the frozen app's bootstrap needs), and the app's
-    own folders, which are never trimmed.
+    Candidates are the standard library's modules, the installed top-level modules and packages, and the
+    submodules of every package the app used, found on disk (nothing is imported). Kept: whatever the
+    record saw loaded (the interpreter's own start included), their parents, ``keep`` (what the frozen
+    app's bootstrap needs), and the app's own folders, which are never trimmed.
     """
     used = record.used() | record.started | set(keep)
     mine = [str(path) for path in app_path]
     unused = {name for name in sys.stdlib_module_names if name not in used}
+    for root in package_roots(record, []):
+        if not _under(root, [os.path.realpath(path) for path in mine]):
+            unused |= {name for name in _modules_in(Path(root)) if name not in used}
     for name in sorted(used):
         origin = record.modules.get(name, "")
         if origin.endswith("__init__.py") and Path(origin).parent.is_dir() and not _under(origin, mine):
@@ -226,18 +229,25 @@ def unused_modules(record: Record, app_path: Iterable[Path], keep: Iterable[str]
     return tuple(sorted(unused))
 
 
+def _modules_in(folder: Path) -> dict[str, bool]:
+    """The modules and packages ``folder`` holds (name → whether a package), by their files alone."""
+    found: dict[str, bool] = {}
+    for entry in folder.iterdir():
+        name = entry.name.split(".")[0]
+        is_module = entry.suffix == ".py" or bool(_EXTENSION.search(entry.name))
+        is_package = entry.is_dir() and (entry / "__init__.py").is_file()
+        if name != "__init__" and (is_module or is_package) and name.isidentifier():
+            found[name] = found.get(name, False) or is_package
+    return found
+
+
 def _unused_below(package: str, folder: Path, used: set[str]) -> set[str]:
     """Submodules of ``package`` (in ``folder``) that neither are used nor hold a used module."""
     found: set[str] = set()
-    for entry in folder.iterdir():
-        name = entry.name.split(".")[0]
+    for name, is_package in _modules_in(folder).items():
         dotted = f"{package}.{name}"
-        is_module = entry.suffix == ".py" or bool(_EXTENSION.search(entry.name))
-        is_package = entry.is_dir() and (entry / "__init__.py").is_file()
-        if name == "__init__" or not (is_module or is_package) or not name.isidentifier():
-            continue
         if dotted not in used and not any(other.startswith(dotted + ".") for other in used):
             found.add(dotted)
-        elif is_package and dotted not in found:
-            found |= _unused_below(dotted, entry, used)
+        elif is_package:
+            found |= _unused_below(dotted, folder / name, used)
     return found

@@ -200,7 +200,8 @@ def test_unused_modules_are_the_fewest_names_covering_what_was_never_loaded(site
     )
     unused = set(unused_modules(record, [tmp_path / "app"], keep=("tarfile",)))
     assert {"shop.views", "shop._speedups", "shop.plugins.payments"} <= unused
-    assert not {"shop", "shop.plugins", "shop.plugins.auth", "lonely"} & unused  # lonely: not a used package's
+    assert not {"shop", "shop.plugins", "shop.plugins.auth"} & unused
+    assert "lonely" in unused  # installed, never imported
     assert {"decimal", "multiprocessing"} <= unused  # the standard library the app never loaded
     assert not {"json", "encodings", "tarfile"} & unused
 
