@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from .inspect import SHELL_NAMES, FileEntry
+from .inspect import FileEntry, shells
 from .sizes import format_size
 
 SHOWN = 8  # paths or PIDs named in one failure line
@@ -75,7 +75,7 @@ def audit_of(
         tag=tag,
         user=user,
         uid=resolve_uid(user, passwd),
-        shells=tuple(f.path for f in entries if f.kind != "dir" and f.path.split("/")[-1] in SHELL_NAMES),
+        shells=tuple(shells(entries)),
         setid=tuple((f.path, f.mode) for f in entries if f.kind == "file" and f.setid),
         processes=tuple(sorted(processes)),
         metadata=metadata_of(image_id, tag, attrs),

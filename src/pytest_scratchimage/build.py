@@ -33,7 +33,7 @@ from .breakdown import Contributor, breakdown
 from .errors import ScratchImageError
 from .freeze import SHIPPED, FreezeSpec, freeze
 from .launcher import Launcher
-from .record import Needs, needs, stdlib_roots, unused_modules
+from .record import Needs, holder, needs, stdlib_roots, unused_modules
 from .recording import Recording, record
 from .settings import Settings, app_of
 from .staticize import XZ, recipe, staticize
@@ -205,9 +205,7 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
         unused = unused_modules(recorded, settings.app_path, bootstrap_modules())
     frozen = stage("freeze", lambda: freeze(freeze_spec(settings, launcher, learnt, unused), workdir))
     static = stage("staticize", lambda: staticize(frozen, workdir / BINARY, XZ[settings.compression]))
-    tar = static.archive
-    contributors = stage("breakdown", lambda: breakdown(static.binary, frozen, recorded, learnt, tar.read_bytes()))
-    tar.unlink()  # 17 MB: the breakdown was all it was kept for
+    contributors = stage("breakdown", lambda: breakdown(static.binary, frozen, recorded, learnt, static.tar))
     shipped = json.loads((workdir / SHIPPED).read_text())
     facts = {
         "seconds": seconds,
@@ -253,7 +251,7 @@ def fingerprint(shipped: Iterable[str], skipped: Iterable[Path] = ()) -> dict[st
     """sha256 of each shipped file that no installed distribution or the standard library holds."""
     paths = sysconfig.get_paths()
     installed = [*stdlib_roots(), paths["purelib"], paths["platlib"], *map(str, skipped)]
-    mine = [path for path in shipped if os.path.isfile(path) and not any(_within(path, root) for root in installed)]
+    mine = [path for path in shipped if os.path.isfile(path) and holder(path, installed) is None]
     return {path: _sha256(Path(path)) for path in mine}  # PyInstaller names "-" the source of what it made
 
 
@@ -275,10 +273,6 @@ def changed(folder: Path) -> str | None:
         if _listing(Path(path)) != names:
             return f"the files in {path} changed"
     return None
-
-
-def _within(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip("/") + "/")
 
 
 def _sha256(path: Path) -> str:

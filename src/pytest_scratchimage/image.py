@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from .breakdown import Contributor
 from .errors import ScratchImageError
-from .inspect import SHELL_NAMES, FileEntry, compressed_size, image_layers, merge_layers
+from .inspect import FileEntry, compressed_size, image_layers, merge_layers, shells
 
 if TYPE_CHECKING:
     import docker
@@ -139,7 +139,7 @@ class ScratchImage:
 
     def shells(self) -> list[str]:
         """Paths of shells (and busybox) in the image's filesystem; a hardened image has none."""
-        return [f.path for f in self.files() if f.kind != "dir" and f.path.rsplit("/", 1)[-1] in SHELL_NAMES]
+        return shells(self.files())
 
     @property
     def has_shell(self) -> bool:

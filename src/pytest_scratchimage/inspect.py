@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from docker.models.images import Image
 
 SHELL_NAMES = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"})
+
 PACKAGE_MANAGERS = ("apt", "apt-get", "dpkg", "apk", "yum", "dnf", "rpm", "pip", "microdnf")
 
 
@@ -45,6 +46,11 @@ class FileEntry:
 
     def __str__(self) -> str:
         return f"{stat.filemode(self.mode | _TYPE_BITS[self.kind])} {self.uid}:{self.gid} {self.size:>10} {self.path}"
+
+
+def shells(files: Iterable[FileEntry]) -> list[str]:
+    """Paths of shells (and busybox) among an image's files."""
+    return [f.path for f in files if f.kind != "dir" and f.path.rpartition("/")[2] in SHELL_NAMES]
 
 
 _TYPE_BITS = {"file": stat.S_IFREG, "dir": stat.S_IFDIR, "symlink": stat.S_IFLNK, "other": 0}

@@ -68,7 +68,7 @@ class Record:
         """Every module the app held or loaded: at exit, or through the code file it opened (a module
         imported by ``importlib.import_module`` and dropped from ``sys.modules`` later shows only there)."""
         roots = [entry for entry in self.path if os.path.isdir(entry)]
-        loaded = {module_of(path, root) for path in self.opened if (root := _under(path, roots))}
+        loaded = {module_of(path, root) for path in self.opened if (root := holder(path, roots))}
         return set(self.modules) | {name for name in loaded if name}
 
 
@@ -116,7 +116,7 @@ def module_of(path: str, root: str) -> str | None:
     return dotted if _DOTTED.fullmatch(dotted) else None
 
 
-def _under(path: str, roots: Iterable[str]) -> str | None:
+def holder(path: str, roots: Iterable[str]) -> str | None:
     """The deepest of ``roots`` that holds ``path``."""
     holding = [root for root in roots if path == root or path.startswith(root.rstrip("/") + "/")]
     return max(holding, key=len, default=None)
@@ -164,7 +164,7 @@ def data(record: Record, roots: list[str]) -> list[tuple[str, str]]:
     files: dict[str, str] = {}
     for path in sorted(record.opened | record.looked):
         real = os.path.realpath(path)
-        root = _under(real, roots)
+        root = holder(real, roots)
         if root is None or real == root or "__pycache__" in real or _metadata_folder(real):
             continue
         relative = os.path.relpath(real, root)
@@ -194,7 +194,7 @@ def metadata(record: Record, roots: list[str]) -> list[str]:
     for path in record.opened:
         real = os.path.realpath(path)
         folder = _metadata_folder(real)
-        if folder and os.path.isfile(real) and _under(real, roots):
+        if folder and os.path.isfile(real) and holder(real, roots):
             names.add(_distribution(Path(folder)))
     return sorted(names)
 
@@ -220,11 +220,11 @@ def unused_modules(record: Record, app_path: Iterable[Path], keep: Iterable[str]
     mine = [str(path) for path in app_path]
     unused = {name for name in sys.stdlib_module_names if name not in used}
     for root in package_roots(record, []):
-        if not _under(root, [os.path.realpath(path) for path in mine]):
+        if not holder(root, [os.path.realpath(path) for path in mine]):
             unused |= {name for name in _modules_in(Path(root)) if name not in used}
     for name in sorted(used):
         origin = record.modules.get(name, "")
-        if origin.endswith("__init__.py") and Path(origin).parent.is_dir() and not _under(origin, mine):
+        if origin.endswith("__init__.py") and Path(origin).parent.is_dir() and not holder(origin, mine):
             unused |= _unused_below(name, Path(origin).parent, used)
     return tuple(sorted(unused))
 

@@ -151,9 +151,11 @@ class ScratchSession:
         compressed = known_compressed(self.build.binary.with_name(LAYER), rootfs, attrs["RootFS"]["Layers"])
         settings = self.settings
         size, contributors = int(attrs["Size"]), self.build.contributors
-        image = ScratchImage(tag, image_id, size, settings.user, settings.port, labels, client, contributors)
-        image._compressed = compressed  # its memo: known already, the layers need not be exported to weigh them
-        return image
+        # Known when the engine's layer is the very tar sent: then neither weighing it nor reading its files
+        # (the shells, the session gate's audit) needs the image exported again.
+        layers = [rootfs] if compressed is not None else None
+        user, port = settings.user, settings.port
+        return ScratchImage(tag, image_id, size, user, port, labels, client, contributors, layers, compressed)
 
     def _use(self, client: docker.DockerClient, source: str | Path) -> ScratchImage:
         """The image built elsewhere: loaded from an archive under this session's tag, or the engine's own."""

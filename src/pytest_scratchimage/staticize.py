@@ -20,7 +20,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +52,10 @@ def recipe(xz: bool) -> str:
 
 @dataclass(frozen=True)
 class Static:
-    """StaticX's output, and the tar its loader unpacks at every start (kept for the breakdown)."""
+    """StaticX's output, and the tar its loader unpacks at every start (for the breakdown: not decoded again)."""
 
     binary: Path
-    archive: Path
+    tar: bytes = field(repr=False)
 
 
 def staticize(frozen: Path, output: Path, xz: bool = True) -> Static:
@@ -66,8 +66,7 @@ def staticize(frozen: Path, output: Path, xz: bool = True) -> Static:
     partial = output.with_name(output.name + ".partial")
     command = python_module("staticx", *STATICX_OPTIONS, frozen, partial)
     run_tool("staticize", "StaticX", command, output.with_name("staticize.log"), tool_env())
-    archive, tar = output.with_name("archive.tar"), staticx_archive(partial)
-    archive.write_bytes(tar)
+    tar = staticx_archive(partial)
     if xz:
         packed = output.with_name("archive.xz")
         packed.write_bytes(compress(tar, staticx_filters()))
@@ -75,7 +74,7 @@ def staticize(frozen: Path, output: Path, xz: bool = True) -> Static:
         packed.unlink()
     partial.chmod(0o755)  # StaticX writes 0700: the image's non-root user must run it
     partial.replace(output)
-    return Static(output, archive)
+    return Static(output, tar)
 
 
 def staticx_archive(binary: Path) -> bytes:

@@ -18,8 +18,8 @@ from pytest_scratchimage.record import (
     Needs,
     Probe,
     Record,
-    _under,
     data,
+    holder,
     metadata,
     module_of,
     needs,
@@ -304,7 +304,7 @@ def test_metadata_names_come_from_metadata_pkg_info_or_the_folder(site: Path, tm
     ],
 )
 def test_the_deepest_root_holds_a_path(path: str, roots: list[str], root: str | None) -> None:
-    assert _under(path, roots) == root
+    assert holder(path, roots) == root
 
 
 def test_the_standard_library_roots_include_its_extension_modules() -> None:
