@@ -1,4 +1,4 @@
-"""pytest-scratchimage: build, run and probe the frozen, static, ``FROM scratch`` image of a WSGI app.
+"""pytest-scratchimage: build, run and probe the frozen, static, ``FROM scratch`` image of a WSGI or ASGI app.
 
 The names below load on first use: pytest imports this package with the plugin, and a project that does
 not build an image should not pay for the docker SDK and requests.

@@ -1,5 +1,8 @@
 """The build of the static binary: check → record → freeze → staticize → breakdown, cached on disk.
 
+The check tells the app's interface and so its worker (``auto``); the record learns, besides what the app
+loads and reads, the optimisation level it works at (``optimize.learn``).
+
 A build is kept under a key that covers what decides the binary apart from the app's own files: the
 launcher and freeze settings (the health and probe paths too: they shape the record), the installed
 distributions and the versions of Python and the tools. The app's files are held against a build by
@@ -17,7 +20,6 @@ import importlib.metadata
 import json
 import os
 import shutil
-import subprocess
 import sys
 import sysconfig
 import time
@@ -30,17 +32,19 @@ from filelock import FileLock
 
 from . import trim
 from .breakdown import Contributor, breakdown
+from .checking import Checked, CheckRequest, check_on_host
 from .errors import ScratchImageError
 from .freeze import SHIPPED, FreezeSpec, freeze
 from .launcher import Launcher
+from .optimize import Level, learn
 from .record import Needs, holder, needs, stdlib_roots, unused_modules
-from .recording import Recording, record
+from .recording import Recording
 from .settings import Settings, app_of
 from .staticize import XZ, recipe, staticize
 
 BINARY = "app"
 FACTS = "build.json"  # written last: its presence marks a complete build
-HOST = Path(__file__).parent / "host"
+PACKAGE = Path(__file__).parent
 T = TypeVar("T")
 Progress = Callable[[str], None]
 
@@ -55,6 +59,15 @@ class Build:
     seconds: dict[str, float] = field(default_factory=dict)
     contributors: list[Contributor] = field(default_factory=list)
     recorded: bool = True  # whether the app's run on the host was recorded: what ``unused`` rests on
+    served: Checked | None = None  # the app's interface and worker (None: a build of an older plugin)
+    level: Level = field(default_factory=lambda: Level(2))
+
+    def serving(self) -> str:
+        """``ASGI app under gunicorn's asgi worker; optimize 2`` for the report."""
+        served = self.served
+        kind = f"{served.interface.upper()} app" if served and served.interface else "app"
+        worker = f" under gunicorn's {served.worker_class} worker" if served else ""
+        return f"{kind}{worker}; {self.level}"
 
 
 def launcher_of(settings: Settings) -> Launcher:
@@ -62,7 +75,7 @@ def launcher_of(settings: Settings) -> Launcher:
 
 
 def freeze_spec(
-    settings: Settings, launcher: Path, learnt: Needs | None = None, unused: Iterable[str] = ()
+    settings: Settings, launcher: Path, learnt: Needs | None = None, unused: Iterable[str] = (), level: int = 2
 ) -> FreezeSpec:
     """What PyInstaller is asked: the settings, and what the record taught (``learnt``, ``unused``)."""
     learnt = learnt or Needs()
@@ -79,6 +92,7 @@ def freeze_spec(
         runtime_hooks=trim.runtime_hooks(settings.trim),
         exclude_files=settings.exclude_files,
         compression=settings.compression,
+        optimize=level if settings.optimize is None else settings.optimize,
     )
 
 
@@ -99,7 +113,7 @@ def tool_versions() -> dict[str, str]:
     """The tools' versions, and the digest of the plugin's own code, which decides what is recorded,
     learnt and left out (an editable install changes it without a new version)."""
     names = ("pytest-scratchimage", "pyinstaller", "staticx", "gunicorn")
-    code = hashlib.sha256(b"".join(path.read_bytes() for path in sorted(HOST.parent.rglob("*.py"))))
+    code = hashlib.sha256(b"".join(path.read_bytes() for path in sorted(PACKAGE.rglob("*.py"))))
     versions = {name: importlib.metadata.version(name) for name in names}
     return {"python": sys.version, "prefix": sys.prefix, "code": code.hexdigest()} | versions
 
@@ -111,6 +125,7 @@ def cache_key(settings: Settings) -> str:
     # what the record shapes: whether it is taken, what it probes, and whether what it never saw is left out
     recorded = {
         "record": settings.record,
+        "optimize": settings.optimize,
         "health": settings.health_path,
         "probes": settings.probe_paths,
         "trim": settings.trim,
@@ -123,40 +138,13 @@ def cache_key(settings: Settings) -> str:
     return digest.hexdigest()[:20]
 
 
-def check_on_host(settings: Settings) -> None:
-    """Before freezing, in a fresh interpreter: the app imports, and every name the settings give exists.
-
-    A typo then costs a second, not a build that fails (or, for a hidden import, ships without it).
-    """
-    request = {
-        "path": [str(p) for p in settings.app_path],
-        "module": app_of(settings).module,
-        "attribute": app_of(settings).attribute,
-        "modules": {
-            "scratch_image_hidden_imports": settings.hidden_imports,
-            "scratch_image_excludes": settings.excludes,
-            "scratch_image_collect_data": settings.collect_data,
-        },
-        "distributions": settings.copy_metadata,
-        "worker_class": settings.worker_class,
+def check_request(settings: Settings) -> CheckRequest:
+    modules = {
+        "scratch_image_hidden_imports": settings.hidden_imports,
+        "scratch_image_excludes": settings.excludes,
+        "scratch_image_collect_data": settings.collect_data,
     }
-    command = [sys.executable, str(HOST / "check.py")]
-    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # nothing written into the user's tree
-    done = subprocess.run(
-        command, input=json.dumps(request), capture_output=True, text=True, env=environment, check=False
-    )
-    if done.returncode != 0:
-        error = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit code {done.returncode}"
-        raise ScratchImageError(
-            f"scratch_image_app = {str(settings.app)!r} cannot be imported from scratch_image_app_path "
-            f"{[str(p) for p in settings.app_path]}: {error}",
-            done.stderr,
-        )
-    problems = json.loads(done.stdout.splitlines()[0])
-    if problems:
-        setting, name, why = problems[0]
-        others = "\n".join(f"{s} = {n!r}: {w}" for s, n, w in problems[1:])
-        raise ScratchImageError(f"check: {setting} = {name!r}: {why} by {sys.executable}; fix or remove it", others)
+    return CheckRequest(app_of(settings), settings.app_path, settings.worker_class, modules, settings.copy_metadata)
 
 
 def build_binary(settings: Settings, cache: Path, progress: Progress, rebuild: bool = False) -> Build:
@@ -195,15 +183,21 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
         return result
 
     launcher = workdir / "launcher.py"
-    stage("check", lambda: check_on_host(settings))
+    served = stage("check", lambda: check_on_host(check_request(settings)))
+    settings = dataclasses.replace(settings, worker_class=served.worker_class)  # ``auto`` chosen
     launcher.write_text(launcher_of(settings).render())
     recording = recording_of(settings, launcher)
-    recorded = stage("record", lambda: record(recording, workdir / "record")) if settings.record else None
+    recorded, level = None, Level(2 if settings.optimize is None else settings.optimize, "")
+    if settings.record:
+        recorded, level = stage("record", lambda: learn(recording, workdir / "record", settings.optimize))
+    elif settings.optimize is None:
+        level = Level(2, "not learnt: scratch_image_record is false")
     learnt = needs(recorded, settings.app_path, recording.excludes) if recorded else Needs()
     unused: tuple[str, ...] = ()
     if recorded is not None and "unused" in settings.trim:  # the settings refuse the trim without a record
         unused = unused_modules(recorded, settings.app_path, bootstrap_modules())
-    frozen = stage("freeze", lambda: freeze(freeze_spec(settings, launcher, learnt, unused), workdir))
+    spec = freeze_spec(settings, launcher, learnt, unused, level.level)
+    frozen = stage("freeze", lambda: freeze(spec, workdir))
     static = stage("staticize", lambda: staticize(frozen, workdir / BINARY, XZ[settings.compression]))
     contributors = stage("breakdown", lambda: breakdown(static.binary, frozen, recorded, learnt, static.tar))
     shipped = json.loads((workdir / SHIPPED).read_text())
@@ -213,13 +207,15 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
         "shipped": fingerprint(shipped, [final.parent]),
         "folders": listings(source for source, _ in (*settings.extra_files, *map(_as_path, learnt.datas))),
         "record": recorded.to_dict() if recorded else None,
+        "served": dataclasses.asdict(served),
+        "level": dataclasses.asdict(level),
     }
     (workdir / FACTS).write_text(json.dumps(facts, indent=1))
     for bulky in ("build", "dist", "patched"):
         shutil.rmtree(workdir / bulky, ignore_errors=True)
     shutil.rmtree(final, ignore_errors=True)
     workdir.rename(final)
-    return Build(final / BINARY, final.name, False, seconds, contributors, recorded is not None)
+    return Build(final / BINARY, final.name, False, seconds, contributors, recorded is not None, served, level)
 
 
 def _as_path(data: tuple[str, str]) -> tuple[Path, str]:
@@ -288,4 +284,5 @@ def _listing(folder: Path) -> list[str]:
 def _read_build(folder: Path, key: str) -> Build:
     facts: dict[str, Any] = json.loads((folder / FACTS).read_text())
     contributors = [Contributor(**c) for c in facts["contributors"]]
-    return Build(folder / BINARY, key, True, facts["seconds"], contributors, facts["record"] is not None)
+    served, level = Checked(**facts["served"]), Level(**facts["level"])
+    return Build(folder / BINARY, key, True, facts["seconds"], contributors, facts["record"] is not None, served, level)

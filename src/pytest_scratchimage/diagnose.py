@@ -9,6 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+# What code that reads a docstring raises once -OO made it None: concatenated, split, formatted, measured.
+_NONE_DOC = (
+    r"TypeError: (?:can only concatenate str \(not \"NoneType\"\) to str"
+    r"|unsupported operand type\(s\) for \+: 'NoneType' and 'str'"
+    r"|object of type 'NoneType' has no len\(\)|expected string or bytes-like object, got 'NoneType')"
+    r"|AttributeError: 'NoneType' object has no attribute '(?:split|splitlines|strip|format|replace|lower|startswith)'"
+)
 _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (
         re.compile(r"ModuleNotFoundError: No module named '(?P<name>[\w.]+)'"),
@@ -27,6 +34,13 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (
         re.compile(r"No such file or directory: '/tmp/_MEI\w+/(?P<package>\w+)/(?P<path>[^']+)'"),
         lambda m: f"add {m['package']} to scratch_image_collect_data (its file {m['path']} was not collected)",
+    ),
+    (
+        re.compile(_NONE_DOC),
+        lambda m: (
+            "if that None is a docstring (optimize 2, -OO, drops them), set scratch_image_optimize = 1, "
+            "or auto with the code path among scratch_image_probe_paths"
+        ),
     ),
 )
 

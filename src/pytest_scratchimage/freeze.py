@@ -44,7 +44,7 @@ a = Analysis(
     excludes={excludes!r},
     datas=datas,
     runtime_hooks={runtime_hooks!r},
-    optimize=2,
+    optimize={optimize},
 )
 a.datas = kept(a.datas)
 # StaticX refuses libraries with a RUNPATH: ship patched copies (see pytest_scratchimage.runpath).
@@ -52,7 +52,8 @@ a.datas = kept(a.datas)
 a.binaries = portable_binaries(without_bootloader_libraries(kept(a.binaries)), {patched!r})
 pyz = PYZ(a.pure)
 pyz.dependencies = portable_binaries(without_bootloader_libraries(pyz.dependencies), {patched!r})
-exe = EXE(pyz, a.scripts, a.binaries, a.datas, [], name={name!r}, strip=True, upx=False, console=True)
+# The frozen interpreter runs at the level its modules were compiled at (sys.flags.optimize), as -O does.
+exe = EXE(pyz, a.scripts, a.binaries, a.datas, {options!r}, name={name!r}, strip=True, upx=False, console=True)
 # The files the binary holds, for the cache to tell a change that matters from one that does not.
 with open({shipped!r}, "w") as shipped:
     json.dump(sorted({{source for _, source, _ in [*a.pure, *a.datas, *a.binaries] if source}}), shipped)
@@ -86,6 +87,7 @@ class FreezeSpec:
     exclude_files: tuple[str, ...] = ()
     extra_files: tuple[tuple[str, str], ...] = ()  # (source, destination folder) as PyInstaller's datas
     compression: str = "xz"
+    optimize: int = 2  # Python's -O level: 2 drops asserts and docstrings (optimize.py learns it)
     name: str = "app"
 
     def render(self, workdir: Path) -> str:
@@ -104,6 +106,8 @@ class FreezeSpec:
             shipped=str(workdir / SHIPPED),
             name=self.name,
             compile_env=COMPILE_ENV,
+            optimize=self.optimize,
+            options=[("O", None, "OPTION")] * self.optimize,
         )
 
 

@@ -61,7 +61,7 @@ STATE = pytest.StashKey[State]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("scratchimage", "frozen, static, FROM scratch image of a WSGI app")
+    group = parser.getgroup("scratchimage", "frozen, static, FROM scratch image of a WSGI or ASGI app")
     for flag in FLAGS:
         if flag.metavar:
             group.addoption(flag.option, dest=f"scratch_image_{flag.dest}", metavar=flag.metavar, help=flag.help)

@@ -214,12 +214,16 @@ def unused_modules(record: Record, app_path: Iterable[Path], keep: Iterable[str]
     Candidates are the standard library's modules, the installed top-level modules and packages, and the
     submodules of every package the app used, found on disk (nothing is imported). Kept: whatever the
     record saw loaded (the interpreter's own start included), their parents, ``keep`` (what the frozen
-    app's bootstrap needs), and the app's own folders, which are never trimmed.
+    app's bootstrap needs), what the used packages import at their top level in any branch (``eager``),
+    and the app's own folders, which are never trimmed.
     """
-    used = record.used() | record.started | set(keep)
+    from .eager import eager_imports
+
+    roots = package_roots(record, [])
+    used = record.used() | record.started | set(keep) | eager_imports(record.modules, roots)
     mine = [str(path) for path in app_path]
     unused = {name for name in sys.stdlib_module_names if name not in used}
-    for root in package_roots(record, []):
+    for root in roots:
         if not holder(root, [os.path.realpath(path) for path in mine]):
             unused |= {name for name in _modules_in(Path(root)) if name not in used}
     for name in sorted(used):

@@ -4,12 +4,14 @@ Static analysis misses what an app imports by name, the data files it reads from
 package metadata it asks for. Before freezing, the generated launcher runs under gunicorn on the host,
 with the interpreter that will be frozen and the build's excludes and runtime hooks in place
 (``host/record.py`` records in each process); the health path, the probe paths and what their HTML and
-CSS answers link to are requested, plus a 404, a HEAD and a malformed request (gunicorn's error path).
+CSS answers link to are requested, plus a 404, a HEAD, a malformed request (gunicorn's error path) and a
+WebSocket handshake (an ASGI worker's WebSocket protocol, which it loads on the first one).
 ``record`` says what the record means for the freeze.
 """
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -45,6 +47,12 @@ class Recording:
     excludes: tuple[str, ...] = ()  # the build's: not importable, as in the frozen app
     runtime_hooks: tuple[Path, ...] = ()
     timeout: float = 30.0
+    optimize: int = 0  # Python's -O level the app runs at, as it will be frozen
+
+
+class AppFailed(ScratchImageError):
+    """The app exited or answered 5xx on the host: its own failure (unlike a time-out), which a lower
+    optimisation level may cure."""
 
 
 # --- running the app --------------------------------------------------------------------------------
@@ -71,7 +79,8 @@ def record(recording: Recording, folder: Path) -> Record:
     env = {**os.environ, **recording.env, "PYTHONDONTWRITEBYTECODE": "1"}
     env["GUNICORN_CMD_ARGS"] = f"{recording.env.get('GUNICORN_CMD_ARGS', '')} {bind}".strip()
     log = folder / "app.log"
-    command = [sys.executable, str(HOST / "record.py"), str(folder / "request.json")]
+    flags = ["-" + "O" * recording.optimize] if recording.optimize else []
+    command = [sys.executable, *flags, str(HOST / "record.py"), str(folder / "request.json")]
     with log.open("w") as output:
         process = subprocess.Popen(command, cwd=folder / "cwd", env=env, stdout=output, stderr=subprocess.STDOUT)
         try:
@@ -100,7 +109,7 @@ def _ask(recording: Recording, address: str, process: subprocess.Popen[bytes], l
     for link in _links(pages):
         probes.append(_request(address, "GET", link)[0])
     probes += [_request(address, "GET", NOT_FOUND)[0], _request(address, "HEAD", health)[0]]
-    probes.append(_malformed(address))
+    probes += [_malformed(address), _upgrade(address, health)]
     return probes
 
 
@@ -110,7 +119,7 @@ def _wait(
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:  # on the host, with everything installed: the app's own failure
-            raise ScratchImageError(
+            raise AppFailed(
                 f"record: the app exited with code {process.returncode} on the host before answering {path}; "
                 "its log follows",
                 log.read_text(errors="replace"),
@@ -133,7 +142,7 @@ def _wait(
 def _check(probe: Probe, process: subprocess.Popen[bytes], log: Path) -> None:
     if probe.status >= 500:
         _stop(process)
-        raise ScratchImageError(
+        raise AppFailed(
             f"record: {probe.method} {probe.path} answered {probe.status} on the host (scratch_image_probe_paths); "
             "the app's log follows",
             log.read_text(errors="replace"),
@@ -173,6 +182,24 @@ def _malformed(address: str) -> Probe:
         connection.sendall(b"NOT A REQUEST\r\n\r\n")
         status = connection.recv(64).split(b" ")[1:2]
     return Probe("RAW", "NOT A REQUEST", int(status[0]) if status and status[0].isdigit() else 0, 0)
+
+
+def _upgrade(address: str, path: str) -> Probe:
+    """A WebSocket handshake on ``path``: an ASGI worker loads its WebSocket protocol for it, whatever the
+    app then answers (a route that is no WebSocket closes it: 403); a WSGI worker answers a plain GET."""
+    host, _, port = address.partition(":")
+    key = base64.b64encode(os.urandom(16)).decode()
+    handshake = (
+        f"GET {path} HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(handshake.encode())
+        try:
+            status = connection.recv(64).split(b" ")[1:2]
+        except OSError:  # no answer in time: the app holds the socket open
+            status = []
+    return Probe("WS", path, int(status[0]) if status and status[0].isdigit() else 0, 0)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

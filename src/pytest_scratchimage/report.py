@@ -32,6 +32,7 @@ class SizeReport:
     cache: str = ""  # where the binary cache is, and why there when it is not the usual place
     recorded: bool = True  # the app's run on the host was recorded: ``unused`` in the breakdown means something
     used: str | None = None  # an image built elsewhere (scratch_image_use): where it came from
+    served: str = ""  # how the app is served and the -O level it is frozen at, and why (Build.serving)
 
     def merge(self, other: SizeReport) -> SizeReport:
         """One report of two sessions of the same image (two xdist workers): the worst start and memory."""
@@ -68,6 +69,8 @@ class SizeReport:
             if self.used is None
             else f"used     {self.used}",
         ]
+        if self.served:
+            lines.append(f"served   {self.served}")
         if top:
             lines.append(f"largest  {top}")
         if self.contributors:

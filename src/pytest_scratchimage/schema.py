@@ -161,6 +161,14 @@ def parse_worker_class(text: str) -> str:
     return value
 
 
+def parse_optimize(text: str) -> int | None:
+    """``auto`` (None: learnt by recording the app at each level) or Python's level 0, 1 or 2."""
+    value = text.strip()
+    if value not in {"auto", "0", "1", "2"}:
+        raise Invalid("auto, 0, 1 or 2 (Python's -O levels: 1 drops asserts, 2 docstrings too)")
+    return None if value == "auto" else int(value)
+
+
 def parse_bool(text: str) -> bool:
     if text.strip().lower() not in _BOOLS:
         raise Invalid("true or false")
@@ -275,7 +283,7 @@ class Setting(NamedTuple):
 
 SCHEMA: tuple[Setting, ...] = (
     Setting(
-        "app", "string", parse_app, None, "the WSGI app to ship, module:callable or module:factory()",
+        "app", "string", parse_app, None, "the WSGI or ASGI app to ship, module:callable or module:factory()",
         unset="required unless scratch_image_use",
     ),
     Setting(
@@ -293,8 +301,9 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("port", "string", parse_port, "8000", "port the app listens on in the container"),
     Setting("workers", "string", parse_workers, "2", "gunicorn worker processes"),
     Setting(
-        "worker_class", "string", parse_worker_class, "sync",
-        "gunicorn worker class: sync, gthread, … or a dotted path to a class",
+        "worker_class", "string", parse_worker_class, "auto",
+        "gunicorn worker class: auto (sync for a WSGI app, asgi for an ASGI one), sync, gthread, asgi, … or a dotted "
+        "path to a class",
     ),
     Setting("health_path", "string", parse_health_path, "/", "path probed until the app answers"),
     Setting("ready_timeout", "string", parse_seconds, "30", "seconds to wait for that first answer"),
@@ -305,6 +314,11 @@ SCHEMA: tuple[Setting, ...] = (
     Setting(
         "probe_paths", "linelist", parse_probe, None,
         "paths requested while the app is recorded on the host, besides the health path, one a line",
+    ),
+    Setting(
+        "optimize", "string", parse_optimize, "auto",
+        "Python's optimisation level of the frozen app: auto (2 unless the recorded app needs its docstrings or "
+        "asserts), 0, 1 or 2",
     ),
     Setting("hidden_imports", "linelist", parse_module, None, "extra modules PyInstaller must include, one a line"),
     Setting("excludes", "linelist", parse_module, None, "modules PyInstaller must leave out, one a line"),

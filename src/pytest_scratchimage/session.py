@@ -228,6 +228,7 @@ class ScratchSession:
             cache=cache if self.build is not None else "",
             used=self.used,
             recorded=self.build.recorded if self.build is not None else False,
+            served=self.build.serving() if self.build is not None else "",
         )
 
     def container(self) -> ScratchContainer:

@@ -31,11 +31,12 @@ class Settings:
     user: int
     port: int
     workers: int
-    worker_class: str
+    worker_class: str  # "auto": chosen by the app's interface at the check
     health_path: str
     ready_timeout: float
     record: bool
     probe_paths: tuple[tuple[str, str], ...]
+    optimize: int | None  # None: auto
     hidden_imports: tuple[str, ...]
     excludes: tuple[str, ...]
     collect_data: tuple[str, ...]
@@ -94,7 +95,7 @@ def resolve(raw: Mapping[str, Any], rootdir: Path, anchors: Mapping[str, Path] |
         raise SettingsError(
             SETTINGS["app"].ini,
             "",
-            "module:callable naming the WSGI app to ship (or scratch_image_use naming an image)",
+            "module:callable naming the WSGI or ASGI app to ship (or scratch_image_use naming an image)",
         )
     values["app_path"] = values["app_path"] or (rootdir,)
     settings = Settings(**values)

@@ -1,4 +1,4 @@
-"""What is served, as the user names it: the WSGI app.
+"""What is served, as the user names it: the WSGI or ASGI app (the check on the host tells which).
 
 Loaded with the plugin (the settings name these), so it holds light records only (see plugin.py).
 """
@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 
 class AppSpec(NamedTuple):
-    """A WSGI app named ``module:attribute``, or ``module:factory()`` to call a factory."""
+    """An app named ``module:attribute``, or ``module:factory()`` to call a factory."""
 
     module: str
     attribute: str

@@ -69,10 +69,11 @@ def test_an_app_that_cannot_be_imported_fails_before_freezing(
     result.stdout.fnmatch_lines(
         [
             "*scratch_image_app = 'no_such_module:app' cannot be imported *"
-            "ModuleNotFoundError: No module named 'no_such_module'"
+            ": no module 'no_such_module' in * (nor on the rest of sys.path)"
         ]
     )
     assert "freeze" not in result.stdout.str()
+    assert "pytest_scratchimage" not in result.stdout.str()  # no frame of the plugin's
 
 
 def test_an_app_that_dies_at_start_fails_at_once_with_its_exit_code_and_log(

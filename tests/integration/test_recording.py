@@ -81,6 +81,7 @@ def test_a_recording_learns_modules_by_name_templates_and_folders(app: Path, tmp
     assert statuses[("GET", "/static/site.css")] == 200  # a link of the page, followed
     assert statuses[("GET", "/__scratch_image_record_404__")] == 200  # this app answers every path
     assert statuses[("RAW", "NOT A REQUEST")] == 400
+    assert statuses[("WS", "/")] == 200  # a WSGI worker answers the handshake as a plain GET
     assert tree(app) == before  # nothing written into the app's folder, bytecode included
 
 
@@ -106,3 +107,14 @@ def test_a_probe_answering_500_is_one_line_naming_the_path(app: Path, tmp_path: 
         "record: GET /boom answered 500 on the host (scratch_image_probe_paths); the app's log follows"
     )
     assert "ValueError: boom on purpose" in failure.value.log
+
+
+def test_an_asgi_app_is_recorded_under_the_asgi_worker_websocket_protocol_included(tmp_path: Path) -> None:
+    launcher = tmp_path / "launcher.py"
+    launcher.write_text(Launcher(AppSpec("notes", "app"), 8000, 1, "asgi").render())
+    folder = Path(__file__).parents[2] / "examples" / "fastapi"
+    recorded = record(Recording(launcher, (folder,), "/health", timeout=20), tmp_path / "record")
+    statuses = {(probe.method, probe.path): probe.status for probe in recorded.probes}
+    assert statuses[("GET", "/health")] == 200
+    assert statuses[("WS", "/health")] == 403  # no WebSocket route there: the app refuses the handshake
+    assert {"gunicorn.workers.gasgi", "gunicorn.asgi.websocket", "gunicorn.asgi.lifespan"} <= recorded.used()

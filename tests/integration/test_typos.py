@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
         (
             "worker_class",
             "gthred",
-            "scratch_image_worker_class = 'gthred': gunicorn has no worker of that name (it has sync, *gthread*)*",
+            "scratch_image_worker_class = 'gthred': gunicorn has no worker of that name (it has auto, sync, *gthread*",
         ),
         (
             "worker_class",

@@ -14,7 +14,7 @@ UPDATE = "SCRATCH_IMAGE_UPDATE_GOLDEN"
 
 def plugin_help(lines: list[str]) -> str:
     """The option group and the ini entries of the plugin, from the whole ``--help`` text."""
-    start = lines.index("frozen, static, FROM scratch image of a WSGI app:")
+    start = lines.index("frozen, static, FROM scratch image of a WSGI or ASGI app:")
     group = lines[start : lines.index("", start)]
     first = next(i for i, line in enumerate(lines) if line.startswith("  scratch_image_"))
     last = max(i for i, line in enumerate(lines) if line.startswith("  scratch_image_"))

@@ -89,7 +89,7 @@ def test_flag_without_an_app_is_a_usage_error(pytester: pytest.Pytester) -> None
     pytester.makepyfile("def test_plain(): pass")
     result = pytester.runpytest("--scratch-image")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*scratch_image_app = '': expected module:callable naming the WSGI app*"])
+    result.stderr.fnmatch_lines(["*scratch_image_app = '': expected module:callable naming the WSGI or ASGI app*"])
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,19 @@ from pytest_scratchimage.diagnose import hints
             "FileNotFoundError: [Errno 2] No such file or directory: '/tmp/_MEIab12cd/hello/static/app.css'",
             "add hello to scratch_image_collect_data (its file static/app.css was not collected)",
         ),
+        *(
+            (
+                line,
+                "if that None is a docstring (optimize 2, -OO, drops them), set scratch_image_optimize = 1, "
+                "or auto with the code path among scratch_image_probe_paths",
+            )
+            for line in (
+                "TypeError: unsupported operand type(s) for +: 'NoneType' and 'str'",
+                'TypeError: can only concatenate str (not "NoneType") to str',
+                "AttributeError: 'NoneType' object has no attribute 'splitlines'",
+                "TypeError: expected string or bytes-like object, got 'NoneType'",
+            )
+        ),
     ],
 )
 def test_a_log_line_gives_its_fix(log: str, hint: str) -> None:
@@ -45,3 +58,7 @@ def test_each_problem_is_named_once_in_the_order_it_appears() -> None:
 
 def test_a_clean_log_gives_no_hint() -> None:
     assert hints("[INFO] Listening at: http://0.0.0.0:8000 (7)\n") == []
+
+
+def test_a_none_that_is_no_docstring_gives_no_hint() -> None:
+    assert hints("AttributeError: 'NoneType' object has no attribute 'id'\nTypeError: 'NoneType' is not callable") == []

@@ -69,11 +69,12 @@ def test_the_defaults_are_pinned(tmp_path: Path) -> None:
         user=65535,
         port=8000,
         workers=2,
-        worker_class="sync",
+        worker_class="auto",
         health_path="/",
         ready_timeout=30.0,
         record=True,
         probe_paths=(),
+        optimize=None,
         hidden_imports=(),
         excludes=(),
         collect_data=(),
@@ -101,9 +102,10 @@ def test_the_defaults_as_the_help_shows_them() -> None:
         "user": "65535",
         "port": "8000",
         "workers": "2",
-        "worker_class": "sync",
+        "worker_class": "auto",
         "health_path": "/",
         "ready_timeout": "30",
+        "optimize": "auto",
         "compression": "xz",
         "hardened": "true",
         "record": "true",
@@ -318,6 +320,7 @@ def test_resolve_parses_every_setting(tmp_path: Path) -> None:
         "ready_timeout": "2.5s",
         "record": "false",
         "probe_paths": ["/number", "PROPFIND /"],
+        "optimize": "1",
         "hidden_imports": ["falcon.app", "  ", " uuid "],
         "excludes": ["tkinter"],
         "collect_data": ["certifi"],
@@ -351,6 +354,7 @@ def test_resolve_parses_every_setting(tmp_path: Path) -> None:
         ready_timeout=2.5,
         record=False,
         probe_paths=(("GET", "/number"), ("PROPFIND", "/")),
+        optimize=1,
         hidden_imports=("falcon.app", "uuid"),
         excludes=("tkinter",),
         collect_data=("certifi",),
@@ -405,7 +409,9 @@ def test_resolve_errors_name_the_ini_option_and_the_value(tmp_path: Path, key: s
 
 
 def test_resolve_needs_the_app(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match=r"^scratch_image_app = '': expected module:callable naming the WSGI app"):
+    with pytest.raises(
+        SettingsError, match=r"^scratch_image_app = '': expected module:callable naming the WSGI or ASGI app"
+    ):
         resolve({"app": "  "}, tmp_path)
     with pytest.raises(SettingsError, match=r"\(or scratch_image_use naming an image\)$"):
         resolve({}, tmp_path)

@@ -163,7 +163,15 @@ def main() -> None:
         exec(hook, {"__name__": "__main__"})
     _state["phase"] = "boot"
     sys.argv = [launcher]
-    exec(hooks[-1], {"__name__": "__main__", "__file__": launcher, "__builtins__": __builtins__})
+    try:
+        exec(hooks[-1], {"__name__": "__main__", "__file__": launcher, "__builtins__": __builtins__})
+    except Exception as error:  # the app's import failed: its traceback, without this file's frames
+        import traceback
+
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename != __file__]
+        sys.stderr.write("Traceback (most recent call last):\n" + "".join(traceback.format_list(frames)))
+        sys.stderr.write("".join(traceback.format_exception_only(type(error), error)))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

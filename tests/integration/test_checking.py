@@ -1,0 +1,146 @@
+"""The check on the host, with the interpreter that will be frozen: real apps of real frameworks, and bad
+app lines that fail in one line with the app's own frames only (no engine needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_scratchimage.checking import Checked, CheckRequest, check_on_host
+from pytest_scratchimage.errors import ScratchImageError
+from pytest_scratchimage.schema import parse_app
+
+ROOT = Path(__file__).parents[2]
+QUART = "from quart import Quart\n\napp = Quart(__name__)\n"
+STARLETTE = "from starlette.applications import Starlette\n\napp = Starlette()\n"
+DJANGO_ASGI = (
+    "import os\n\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings')\n"
+    "from django.core.asgi import get_asgi_application\n\napplication = get_asgi_application()\n"
+)
+FALCON_ASGI = "import falcon.asgi\n\napp = falcon.asgi.App()\n"
+FUNCTION = "async def app(scope, receive, send):\n    pass\n"
+
+
+def check(app: str, *path: Path, worker: str = "auto") -> Checked:
+    return check_on_host(CheckRequest(parse_app(app), path, worker, {}))
+
+
+def module(tmp_path: Path, name: str, source: str) -> Path:
+    (tmp_path / f"{name}.py").write_text(source)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("app", "folder"),
+    [
+        ("random_api:app", ROOT / "fixtures/app"),
+        ("hello:create_app()", ROOT / "examples/flask"),
+        ("mysite.wsgi:application", ROOT / "examples/django"),
+        ("plain_wsgi:application", ROOT / "tests/apps"),
+    ],
+)
+def test_a_wsgi_app_is_served_by_the_sync_worker(app: str, folder: Path) -> None:
+    assert check(app, folder) == Checked("wsgi", "sync")
+
+
+@pytest.mark.parametrize(
+    ("app", "source"),
+    [("notes:app", None), ("shelf:app", None), ("q:app", QUART), ("s:app", STARLETTE), ("f:app", FALCON_ASGI),
+     ("fn:app", FUNCTION)],
+)  # fmt: skip
+def test_an_asgi_app_is_served_by_the_asgi_worker(tmp_path: Path, app: str, source: str | None) -> None:
+    name = app.partition(":")[0]
+    folders = {"notes": ROOT / "examples/fastapi", "shelf": ROOT / "examples/litestar"}
+    folder = folders[name] if source is None else module(tmp_path, name, source)
+    assert check(app, folder) == Checked("asgi", "asgi")
+
+
+def test_django_s_asgi_handler_is_asgi(tmp_path: Path) -> None:
+    assert check("myasgi:application", module(tmp_path, "myasgi", DJANGO_ASGI), ROOT / "examples/django") == Checked(
+        "asgi", "asgi"
+    )
+
+
+def test_a_worker_set_by_hand_is_kept(tmp_path: Path) -> None:
+    assert check("random_api:app", ROOT / "fixtures/app", worker="gthread") == Checked("wsgi", "gthread")
+
+
+@pytest.mark.parametrize(
+    ("app", "folder", "worker", "message"),
+    [
+        (
+            "random_api:app", ROOT / "fixtures/app", "asgi",
+            "check: scratch_image_worker_class = 'asgi': the app speaks WSGI and this worker serves ASGI apps: "
+            "set sync or gthread, or auto by ",
+        ),
+        (
+            "notes:app", ROOT / "examples/fastapi", "sync",
+            "check: scratch_image_worker_class = 'sync': the app speaks ASGI and this worker serves WSGI apps: "
+            "set asgi (or uvicorn_worker.UvicornWorker), or auto by ",
+        ),
+    ],
+)  # fmt: skip
+def test_an_app_under_a_worker_of_the_other_interface_is_one_line(
+    app: str, folder: Path, worker: str, message: str
+) -> None:
+    with pytest.raises(ScratchImageError) as failure:
+        check(app, folder, worker=worker)
+    assert failure.value.headline.startswith(message)
+    assert failure.value.headline.endswith("; fix or remove it")
+
+
+def test_an_attribute_the_module_lacks_is_one_line_that_lists_what_it_has() -> None:
+    with pytest.raises(ScratchImageError) as failure:
+        check("random_api:nope", ROOT / "fixtures/app")
+    assert failure.value.headline == (
+        f"scratch_image_app = 'random_api:nope' cannot be imported from scratch_image_app_path "
+        f"['{ROOT / 'fixtures/app'}']: module 'random_api' has no 'nope'; it has Health, RandomNumber, app, wait_time"
+    )
+    assert failure.value.log == ""
+
+
+def test_a_missing_module_says_where_it_was_looked_for(tmp_path: Path) -> None:
+    with pytest.raises(ScratchImageError) as failure:
+        check("no_such_module:app", tmp_path)
+    assert failure.value.headline.endswith(f": no module 'no_such_module' in {tmp_path} (nor on the rest of sys.path)")
+
+
+def test_an_app_that_raises_at_import_shows_its_own_frames_only(tmp_path: Path) -> None:
+    folder = module(tmp_path, "shaky", "import json\n\n\ndef boot():\n    raise KeyError('DATABASE_URL')\n\n\nboot()\n")
+    with pytest.raises(ScratchImageError) as failure:
+        check("shaky:app", folder)
+    assert failure.value.headline.endswith(": KeyError: 'DATABASE_URL'")
+    assert 'shaky.py", line 8, in <module>' in failure.value.log
+    assert 'shaky.py", line 5, in boot' in failure.value.log
+    assert "pytest_scratchimage" not in failure.value.log
+    assert "importlib" not in failure.value.log
+
+
+def test_a_missing_dependency_of_the_app_is_its_own_traceback(tmp_path: Path) -> None:
+    with pytest.raises(ScratchImageError) as failure:
+        check("needy:app", module(tmp_path, "needy", "import no_such_dependency\n"))
+    assert failure.value.headline.endswith(": ModuleNotFoundError: No module named 'no_such_dependency'")
+    assert 'needy.py", line 1, in <module>' in failure.value.log
+    assert "pytest_scratchimage" not in failure.value.log
+
+
+def test_a_factory_that_raises_names_it(tmp_path: Path) -> None:
+    folder = module(tmp_path, "fact", "def make():\n    raise RuntimeError('no config')\n")
+    with pytest.raises(ScratchImageError) as failure:
+        check("fact:make()", folder)
+    assert failure.value.headline.endswith(": make() raised RuntimeError: no config")
+    assert "pytest_scratchimage" not in failure.value.log
+
+
+def test_an_app_that_prints_at_import_is_still_understood(tmp_path: Path) -> None:
+    source = "print('{\"banner\": 1}')\n\n\ndef app(environ, start_response):\n    return []\n"
+    assert check("noisy:app", module(tmp_path, "noisy", source)) == Checked("wsgi", "sync")
+
+
+def test_an_app_that_exits_at_import_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ScratchImageError) as failure:
+        check("quits:app", module(tmp_path, "quits", "import os\n\nos._exit(4)\n"))
+    assert failure.value.headline == (
+        "check: importing scratch_image_app = 'quits:app' ended the process with code 4; its output follows"
+    )
