@@ -6,6 +6,7 @@ the import fails with a TypeError, while ``-O`` (asserts only) leaves it alone.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -13,6 +14,6 @@ BANNER = "banner: " + __doc__
 
 
 def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    body = BANNER.encode()
+    body = f"{BANNER.splitlines()[0]} (optimize {sys.flags.optimize})\n".encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
