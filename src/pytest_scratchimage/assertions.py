@@ -12,9 +12,10 @@ def assert_size_within(image: ScratchImage, budget: str | int, metric: str = "si
     """The image's ``metric`` (``size``, the engine's ``Size``; or ``compressed``) is at most ``budget``."""
     __tracebackhide__ = True
     limit = Budget(parse_size(budget) if isinstance(budget, str) else budget, metric)
-    breach = limit.breach(image.measure(metric), image.breakdown())
+    breach = limit.breach(image.measure(metric), image.breakdown(), image.levers)
     if breach:
-        raise AssertionError(f"{breach}: {image.tag}")
+        line, _, levers = breach.partition("\n")
+        raise AssertionError(f"{line}: {image.tag}" + (f"\n{levers}" if levers else ""))
 
 
 def assert_runs_as(container: ScratchContainer, uid: int) -> None:

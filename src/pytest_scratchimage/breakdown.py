@@ -22,7 +22,7 @@ import sys
 import tarfile
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,6 +58,8 @@ class Entry:
     group: Group
     data: bytes
     used: bool = True
+    name: str = ""  # the module, or the entry's path in the archive
+    kind: str = ""  # "module", "binary" (an extension module or a library), "data"; "" for the rest
 
 
 def module_group(module: str) -> Group:
@@ -169,13 +171,14 @@ def frozen_entries(frozen: Path, usage: Usage) -> Iterator[Entry]:
             pyz = archive.open_embedded_archive(name)
             for module, (_, module_offset, module_length) in pyz.toc.items():
                 base = start + offset + module_offset
-                yield Entry(module_group(module), data[base : base + module_length], usage.module(module))
+                chunk = data[base : base + module_length]
+                yield Entry(module_group(module), chunk, usage.module(module), module, "module")
         elif typecode == "b":
-            yield Entry(entry_group(name, typecode), stored, name in live)
+            yield Entry(entry_group(name, typecode), stored, name in live, name, "binary")
         elif typecode == "x" and name != "base_library.zip":  # the base library starts every frozen app
-            yield Entry(entry_group(name, typecode), stored, usage.data(name))
+            yield Entry(entry_group(name, typecode), stored, usage.data(name), name, "data")
         else:
-            yield Entry(entry_group(name, typecode), stored)
+            yield Entry(entry_group(name, typecode), stored, name=name)
 
 
 def archive_offset(data: bytes, archive: bytes) -> int:
@@ -193,7 +196,17 @@ def staticx_entries(tar_bytes: bytes, frozen_name: str) -> Iterator[Entry]:
         for member in tar:
             stream = tar.extractfile(member) if member.isfile() else None
             if stream is not None and not member.name.endswith(frozen_name):
-                yield Entry(("staticx", re.sub(r"\.so(\.\d+)*$", "", member.name.rsplit("/", 1)[-1])), stream.read())
+                group = ("staticx", re.sub(r"\.so(\.\d+)*$", "", member.name.rsplit("/", 1)[-1]))
+                yield Entry(group, stream.read(), name=member.name)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The breakdown, with the entries it weighed and how: what the advisor weighs its levers with."""
+
+    contributors: list[Contributor]
+    entries: list[Entry]
+    weigh: Callable[[Sequence[Entry]], int]  # the share of the image's bytes of some entries
 
 
 def breakdown(
@@ -207,12 +220,24 @@ def breakdown(
 
     ``tar`` is StaticX's archive uncompressed, when the build has it at hand: it is not decoded again.
     """
+    return analyse(binary, frozen, recorded, learnt, tar).contributors
+
+
+def analyse(
+    binary: Path,
+    frozen: Path,
+    recorded: Record | None = None,
+    learnt: Needs | None = None,
+    tar: bytes | None = None,
+) -> Analysis:
+    """The breakdown of ``binary``, and its entries with the weighing that shares out the archive's bytes."""
     payload = staticx_archive(binary)
     xz = payload.startswith(XZ_MAGIC)
     if tar is None:
         tar = lzma.decompress(payload) if xz else payload
+    entries = [*staticx_entries(tar, frozen.name), *frozen_entries(frozen, Usage(recorded, learnt))]
     groups: dict[Group, list[Entry]] = defaultdict(list)
-    for entry in [*staticx_entries(tar, frozen.name), *frozen_entries(frozen, Usage(recorded, learnt))]:
+    for entry in entries:
         groups[entry.group].append(entry)
     # Only the ratios between groups are used: zlib at level 1 weighs 25 times faster than xz, and shares out
     # the fixture app's archive as closely as level 6 does (2.6 % of its bytes misplaced, against 2.5 %).
@@ -220,11 +245,15 @@ def breakdown(
     weights = {group: weigh(b"".join(e.data for e in entries)) for group, entries in groups.items()}
     scale = len(payload) / sum(weights.values())
     contributors = []
-    for (kind, name), entries in groups.items():
-        unused = b"".join(e.data for e in entries if not e.used)
+    for (kind, name), members in groups.items():
+        unused = b"".join(e.data for e in members if not e.used)
         share = round(weights[(kind, name)] * scale)
         dead = min(share, round(weigh(unused) * scale)) if unused else 0
-        contributors.append(Contributor(kind, name, share, sum(len(e.data) for e in entries), dead))
+        contributors.append(Contributor(kind, name, share, sum(len(e.data) for e in members), dead))
     loader = binary.stat().st_size - len(payload)
     contributors.append(Contributor("loader", "StaticX loader", loader, loader))
-    return sorted(contributors, key=lambda c: c.bytes, reverse=True)
+
+    def weighed(some: Sequence[Entry]) -> int:
+        return round(weigh(b"".join(e.data for e in some)) * scale) if some else 0
+
+    return Analysis(sorted(contributors, key=lambda c: c.bytes, reverse=True), entries, weighed)

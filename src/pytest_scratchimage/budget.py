@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from .sizes import METRICS, format_size
 
 if TYPE_CHECKING:
+    from .advice import Lever
     from .breakdown import Contributor
 
 TOP = 5
@@ -30,14 +31,18 @@ class Budget:
         warn = f", warn at {format_size(self.warn)}" if self.warn is not None else ""
         return f"{format_size(self.limit)} of {self.metric}{warn}"
 
-    def breach(self, measured: int, contributors: Sequence[Contributor] = ()) -> str | None:
-        """The failure message when ``measured`` exceeds the limit, else None."""
-        return over(self.metric, measured, self.limit, "budget", contributors) if measured > self.limit else None
+    def breach(
+        self, measured: int, contributors: Sequence[Contributor] = (), levers: Sequence[Lever] = ()
+    ) -> str | None:
+        """The failure message when ``measured`` exceeds the limit, else None: one line, then the levers."""
+        if measured <= self.limit:
+            return None
+        return prescribed(over(self.metric, measured, self.limit, "budget", contributors), levers, measured, self.limit)
 
-    def warning(self, measured: int) -> str | None:
+    def warning(self, measured: int, levers: Sequence[Lever] = ()) -> str | None:
         if self.warn is None or measured <= self.warn or measured > self.limit:
             return None
-        return over(self.metric, measured, self.warn, "warning level", ())
+        return prescribed(over(self.metric, measured, self.warn, "warning level", ()), levers, measured, self.warn)
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,13 @@ class Growth:
 
     def __str__(self) -> str:
         return f"{self.percent:g}%" if self.percent is not None else format_size(self.size or 0)
+
+
+def prescribed(line: str, levers: Sequence[Lever], measured: int, limit: int) -> str:
+    """The breach line, then the levers that would fit the image under ``limit``, one a line."""
+    from .advice import advise
+
+    return "\n".join([line, *advise(levers, measured, limit)])
 
 
 def over(metric: str, measured: int, limit: int, what: str, contributors: Sequence[Contributor]) -> str:

@@ -31,7 +31,8 @@ from typing import Any, TypeVar
 from filelock import FileLock
 
 from . import trim
-from .breakdown import Contributor, breakdown
+from .advice import Lever, levers
+from .breakdown import Contributor, analyse
 from .checking import Checked, CheckRequest, check_on_host
 from .errors import ScratchImageError
 from .freeze import SHIPPED, FreezeSpec, freeze
@@ -61,6 +62,7 @@ class Build:
     recorded: bool = True  # whether the app's run on the host was recorded: what ``unused`` rests on
     served: Checked | None = None  # the app's interface and worker (None: a build of an older plugin)
     level: Level = field(default_factory=lambda: Level(2))
+    levers: list[Lever] = field(default_factory=list)  # what would shrink it, weighed (advice.levers)
 
     def serving(self) -> str:
         """``ASGI app under gunicorn's asgi worker; optimize 2`` for the report."""
@@ -199,7 +201,9 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
     spec = freeze_spec(settings, launcher, learnt, unused, level.level)
     frozen = stage("freeze", lambda: freeze(spec, workdir))
     static = stage("staticize", lambda: staticize(frozen, workdir / BINARY, XZ[settings.compression]))
-    contributors = stage("breakdown", lambda: breakdown(static.binary, frozen, recorded, learnt, static.tar))
+    analysis = stage("breakdown", lambda: analyse(static.binary, frozen, recorded, learnt, static.tar))
+    contributors = analysis.contributors
+    found = levers(analysis.entries, analysis.weigh, recorded, settings.trim, settings.exclude_files)
     shipped = json.loads((workdir / SHIPPED).read_text())
     facts = {
         "seconds": seconds,
@@ -209,13 +213,14 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
         "record": recorded.to_dict() if recorded else None,
         "served": dataclasses.asdict(served),
         "level": dataclasses.asdict(level),
+        "levers": [lever.to_dict() for lever in found],
     }
     (workdir / FACTS).write_text(json.dumps(facts, indent=1))
     for bulky in ("build", "dist", "patched"):
         shutil.rmtree(workdir / bulky, ignore_errors=True)
     shutil.rmtree(final, ignore_errors=True)
     workdir.rename(final)
-    return Build(final / BINARY, final.name, False, seconds, contributors, recorded is not None, served, level)
+    return Build(final / BINARY, final.name, False, seconds, contributors, recorded is not None, served, level, found)
 
 
 def _as_path(data: tuple[str, str]) -> tuple[Path, str]:
@@ -286,3 +291,5 @@ def _read_build(folder: Path, key: str) -> Build:
     contributors = [Contributor(**c) for c in facts["contributors"]]
     served, level = Checked(**facts["served"]), Level(**facts["level"])
     return Build(folder / BINARY, key, True, facts["seconds"], contributors, facts["record"] is not None, served, level)
+    found = [Lever(**lever) for lever in facts.get("levers", [])]
+    return Build(folder / BINARY, key, True, facts["seconds"], contributors, facts["record"] is not None, found)

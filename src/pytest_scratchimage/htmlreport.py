@@ -80,7 +80,7 @@ def write(path: Path, text: str) -> None:
 def verdict(failures: list[str]) -> str:
     if not failures:
         return '<div id="verdict" class="verdict passed">Every gate passed.</div>'
-    items = "".join(f"<li>{escape(line)}</li>" for line in failures)
+    items = "".join(f"<li>{'<br>'.join(map(escape, line.splitlines()))}</li>" for line in failures)  # its levers
     return f'<div id="verdict" class="verdict failed">{len(failures)} gates failed:<ul>{items}</ul></div>'
 
 

@@ -20,6 +20,8 @@ from .inspect import FileEntry, compressed_size, image_layers, merge_layers, she
 if TYPE_CHECKING:
     import docker
 
+    from .advice import Lever
+
 ENTRYPOINT = "/app"
 LAYER = "layer.json"  # beside the cached binary: its layer's digest and gzipped size (known_compressed)
 
@@ -110,6 +112,7 @@ class ScratchImage:
     labels: Mapping[str, str]
     client: docker.DockerClient = field(repr=False)
     contributors: list[Contributor] = field(default_factory=list, repr=False)
+    levers: list[Lever] = field(default_factory=list, repr=False)  # what would shrink it (advice.levers)
     _layers: list[bytes] | None = field(default=None, repr=False)
     _compressed: int | None = field(default=None, repr=False)
 

@@ -41,7 +41,8 @@ class Limits(NamedTuple):
         warnings: list[str] = []
         if self.size is not None and image is not None:
             measured = image.measure(self.size.metric)
-            breach, warning = self.size.breach(measured, image.breakdown()), self.size.warning(measured)
+            breach = self.size.breach(measured, image.breakdown(), image.levers)
+            warning = self.size.warning(measured, image.levers)
             if breach:
                 breaches.append(f"size_budget: {breach}")
             if warning:

@@ -22,7 +22,13 @@ _EXTENSION = re.compile(r"\.(cpython-[^.]+\.|abi3\.)?so$")
 _DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 _CODE = (".py", ".pyc", ".pyi", ".so")
 _RECORDER = frozenset({"__main__", "_distutils_hack", "sitecustomize", "usercustomize"})
-_FACTS = {"started": "started", "nospec": "nospec", "import": "imports", "open": "opened"}  # else "looked"
+_FACTS = {
+    "started": "started",
+    "nospec": "nospec",
+    "import": "imports",
+    "open": "opened",
+    "tls": "tls",
+}  # else "looked"
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class Record:
     path: tuple[str, ...] = ()  # the app's sys.path
     probes: tuple[Probe, ...] = ()
     seconds: float = 0.0
+    tls: frozenset[str] = frozenset()  # TLS connections opened: "client HOST", "server"; none says tls can go
 
     def to_dict(self) -> dict[str, Any]:
         return {k: sorted(v) if isinstance(v, frozenset) else v for k, v in asdict(self).items()}
@@ -62,6 +69,7 @@ class Record:
             path=tuple(data["path"]),
             probes=tuple(Probe(**probe) for probe in data["probes"]),
             seconds=float(data["seconds"]),
+            tls=frozenset(data.get("tls", ())),
         )
 
     def used(self) -> set[str]:
@@ -83,7 +91,7 @@ class Needs:
 
 def read_facts(folder: Path) -> dict[str, Any]:
     """The facts every process wrote, merged: the fields of a ``Record`` but its probes and time."""
-    facts: dict[str, set[str]] = {name: set() for name in ("started", "nospec", "imports", "opened", "looked")}
+    facts: dict[str, set[str]] = {name: set() for name in ("started", "nospec", "imports", "opened", "looked", "tls")}
     modules: dict[str, str] = {}
     path: dict[str, None] = {}
     for file in sorted(folder.glob("rec-*.tsv")):

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .advice import Lever
 from .breakdown import Contributor
 from .budget import TOP, Budget, Growth
 from .diff import breakdown_of, diff_of
@@ -33,6 +34,7 @@ class SizeReport:
     recorded: bool = True  # the app's run on the host was recorded: ``unused`` in the breakdown means something
     used: str | None = None  # an image built elsewhere (scratch_image_use): where it came from
     served: str = ""  # how the app is served and the -O level it is frozen at, and why (Build.serving)
+    levers: list[Lever] = field(default_factory=list)  # what would shrink it (advice.levers)
 
     def merge(self, other: SizeReport) -> SizeReport:
         """One report of two sessions of the same image (two xdist workers): the worst start and memory."""
@@ -48,11 +50,11 @@ class SizeReport:
 
     @property
     def breach(self) -> str | None:
-        return self.budget.breach(self.measured(), self.contributors)
+        return self.budget.breach(self.measured(), self.contributors, self.levers)
 
     @property
     def warning(self) -> str | None:
-        return self.budget.warning(self.measured())
+        return self.budget.warning(self.measured(), self.levers)
 
     def lines(self) -> list[str]:
         headroom = self.budget.limit - self.measured()
@@ -96,7 +98,8 @@ class SizeReport:
     def from_dict(cls, data: dict[str, Any]) -> SizeReport:
         budget = Budget(**data.pop("budget"))
         contributors = [Contributor(**c) for c in data.pop("contributors")]
-        return cls(budget=budget, contributors=contributors, **data)
+        levers = [Lever(**lever) for lever in data.pop("levers", [])]
+        return cls(budget=budget, contributors=contributors, levers=levers, **data)
 
 
 def dead_weight(contributors: Iterable[Contributor]) -> str:

@@ -155,7 +155,8 @@ class ScratchSession:
         # (the shells, the session gate's audit) needs the image exported again.
         layers = [rootfs] if compressed is not None else None
         user, port = settings.user, settings.port
-        return ScratchImage(tag, image_id, size, user, port, labels, client, contributors, layers, compressed)
+        levers = self.build.levers
+        return ScratchImage(tag, image_id, size, user, port, labels, client, contributors, levers, layers, compressed)
 
     def _use(self, client: docker.DockerClient, source: str | Path) -> ScratchImage:
         """The image built elsewhere: loaded from an archive under this session's tag, or the engine's own."""
@@ -229,6 +230,7 @@ class ScratchSession:
             used=self.used,
             recorded=self.build.recorded if self.build is not None else False,
             served=self.build.serving() if self.build is not None else "",
+            levers=image.levers,
         )
 
     def container(self) -> ScratchContainer:

@@ -22,6 +22,12 @@ def cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def nested(text: str) -> str:
+    """A failure's first line, and the lines after it (a budget's levers) as items below it."""
+    first, *rest = text.splitlines() or [""]
+    return cell(first) + "".join(f"\n  - {cell(line.strip())}" for line in rest)
+
+
 def markdown(report: SizeReport, diff: BaselineDiff | None, failures: Iterable[str], notes: Iterable[str] = ()) -> str:
     """The section, from its heading to a blank line."""
     failed = list(failures)
@@ -42,7 +48,7 @@ def markdown(report: SizeReport, diff: BaselineDiff | None, failures: Iterable[s
         f"| memory | {memory} after warm-up |",
         "",
     ]
-    lines += [f"- :x: {cell(line)}" for line in failed] + [f"- {cell(line)}" for line in notes]
+    lines += [f"- :x: {nested(line)}" for line in failed] + [f"- {nested(line)}" for line in notes]
     lines += ["", "### Largest contributors", "", "| entry | kind | bytes | share |", "| --- | --- | ---: | ---: |"]
     lines += [
         f"| {cell(c.name)} | {c.kind} | {format_size(c.bytes)} | {100 * c.bytes / max(report.size, 1):.1f}% |"

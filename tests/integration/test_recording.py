@@ -34,6 +34,10 @@ def app(environ, start_response):
     path = environ["PATH_INFO"]
     if path == "/boom":
         raise ValueError("boom on purpose")
+    if path == "/tls":  # a TLS client's first step, in memory: no network
+        import ssl
+
+        ssl.create_default_context().wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="example.org")
     if path == "/page":
         body = (HERE / "templates" / "page.html").read_bytes()
     elif path.startswith("/static/"):
@@ -83,6 +87,12 @@ def test_a_recording_learns_modules_by_name_templates_and_folders(app: Path, tmp
     assert statuses[("RAW", "NOT A REQUEST")] == 400
     assert statuses[("WS", "/")] == 200  # a WSGI worker answers the handshake as a plain GET
     assert tree(app) == before  # nothing written into the app's folder, bytecode included
+    assert recorded.tls == frozenset()  # gunicorn loads ssl; no run opened TLS: the advisor offers the trim
+
+
+def test_a_recording_notes_every_tls_connection_the_app_opens(app: Path, tmp_path: Path) -> None:
+    recorded = record(recording(app, tmp_path, ("/tls",)), tmp_path / "record")
+    assert recorded.tls == frozenset({"client example.org"})
 
 
 def test_an_app_that_dies_at_start_names_the_stage_and_shows_its_traceback(app: Path, tmp_path: Path) -> None:

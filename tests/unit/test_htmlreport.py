@@ -74,6 +74,8 @@ def test_the_verdict_lists_each_failure() -> None:
     html = page(REPORT, None, None, ["scratch_image_budget: over", "shell: /bin/<sh>"])
     assert '<div id="verdict" class="verdict failed">2 gates failed:<ul><li>scratch_image_budget: over</li>' in html
     assert "<li>shell: /bin/&lt;sh&gt;</li>" in html
+    prescribed = page(REPORT, None, None, ["scratch_image_budget: over\n  1. add &quot;tls&quot;"])
+    assert "<li>scratch_image_budget: over<br>  1. add &amp;quot;tls&amp;quot;</li>" in prescribed  # its levers
 
 
 def test_the_budget_bar_marks_the_limit_the_warning_and_the_baseline() -> None:

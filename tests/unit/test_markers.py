@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from pytest_scratchimage.advice import Lever
 from pytest_scratchimage.breakdown import Contributor
 from pytest_scratchimage.budget import Budget
 from pytest_scratchimage.markers import SIGNATURES, Limits, parse_limits
@@ -91,6 +92,7 @@ class FakeImage:
     size: int = 9_400_000
     compressed: int = 4_000_000
     measured: list[str] = field(default_factory=list)
+    levers: list[Lever] = field(default_factory=list)
 
     def measure(self, metric: str) -> int:
         self.measured.append(metric)

@@ -230,6 +230,7 @@ def test_facts_from_every_process_merge(tmp_path: Path) -> None:
         "rec-2.tsv": [
             "list\tworker\t/site/shop/plugins\t",
             "nospec\tend\tssl\t",
+            "tls\tworker\tclient example.org\t",
             "module\tend\tshop\t/elsewhere/shop/__init__.py",
             "path\tend\t/site\t",
         ],
@@ -243,6 +244,7 @@ def test_facts_from_every_process_merge(tmp_path: Path) -> None:
         "imports": frozenset({"shop"}),
         "opened": frozenset({"/site/shop/__init__.py"}),
         "looked": frozenset({"/site/shop/static", "/site/shop/plugins"}),
+        "tls": frozenset({"client example.org"}),
         "modules": {"shop": "/site/shop/__init__.py"},
         "path": ("/app", "/site"),
     }

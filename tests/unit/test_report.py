@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pytest_scratchimage.advice import Lever
 from pytest_scratchimage.breakdown import Contributor
 from pytest_scratchimage.budget import Budget, Growth
 from pytest_scratchimage.options import Options
@@ -64,8 +65,25 @@ def test_startup_and_memory_are_lines_when_known() -> None:
 
 
 def test_the_report_survives_a_json_round_trip() -> None:
-    original = report(budget=Budget(9_000_000, "compressed", 8_000_000), startup_seconds=0.5)
+    original = report(budget=Budget(9_000_000, "compressed", 8_000_000), startup_seconds=0.5, levers=LEVERS)
     assert SizeReport.from_dict(original.to_dict()) == original
+
+
+LEVERS = [Lever('add "tls" to scratch_image_trim', 1_700_000, True, "safe by the record: no TLS")]
+
+
+def test_the_gate_names_the_levers_under_the_breach_and_the_warning() -> None:
+    over = report(10_000_000, levers=LEVERS)
+    failures, _ = gate(over, Growth(), Options())
+    assert failures[0].splitlines()[1:] == [
+        "  the first 1 lever fit it (estimated from the breakdown):",
+        '  1. add "tls" to scratch_image_trim: -1.70 MB → 8.30 MB; safe by the record: no TLS',
+    ]
+    _, notes = gate(report(8_500_000, budget=Budget(9_000_000, warn=8_000_000), levers=LEVERS), Growth(), Options())
+    assert (
+        notes[0].splitlines()[2]
+        == '  1. add "tls" to scratch_image_trim: -1.70 MB → 6.80 MB; safe by the record: no TLS'
+    )
 
 
 @pytest.mark.parametrize(

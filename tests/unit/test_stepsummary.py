@@ -54,6 +54,8 @@ def test_a_red_session_lists_its_failures_and_its_overage() -> None:
     assert "| start | not measured from docker run to the first HTTP answer |\n" in text
     assert "| memory | not measured after warm-up |\n" in text
     assert "- :x: scratch_image_budget: over\n- :x: shell: /bin/sh\n" in text
+    prescribed = markdown(over, None, ["scratch_image_budget: over\n  the first 1 lever fit it:\n  1. tls | x"])
+    assert "- :x: scratch_image_budget: over\n  - the first 1 lever fit it:\n  - 1. tls \\| x\n" in prescribed
 
 
 def test_the_largest_ten_contributors() -> None:

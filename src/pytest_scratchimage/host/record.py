@@ -10,9 +10,9 @@ the user's code, and only ``sys`` and ``os`` (loaded before it) are used before 
 
 Line format: ``fact<TAB>phase<TAB>argument<TAB>detail``. Facts: ``started`` (a module the interpreter held
 before this script), ``import`` (an import attempt), ``open`` (detail ``r`` or ``w``), ``list`` (a folder
-listed, scanned or globbed), ``stat``, and at exit ``module`` and ``nospec`` (detail: its file) and
-``path``. The phase is ``startup``, ``boot`` (the launcher: the app's import, gunicorn's arbiter) or
-``worker`` (a forked worker: its start and the requests).
+listed, scanned or globbed), ``stat``, ``tls`` (a TLS connection: ``client HOST`` or ``server``), and at
+exit ``module`` and ``nospec`` (detail: its file) and ``path``. The phase is ``startup``, ``boot`` (the
+launcher: the app's import, gunicorn's arbiter) or ``worker`` (a forked worker: its start and the requests).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ EVENTS = frozenset(
     }
 )
 _state: dict[str, object] = {"fd": -1, "pid": 0, "phase": "startup", "folder": ".", "seen": set(), "busy": False}
+_TLS = {"watched": False}
 
 
 def _open_own_file() -> None:
@@ -62,15 +63,36 @@ def _text(value: object) -> str | None:
     return None
 
 
+def _watch_tls() -> None:
+    """Once ssl is loaded, note every TLS connection: each goes through ``SSLContext._wrap_socket`` (sockets)
+    or ``_wrap_bio`` (asyncio, memory BIOs). Python raises no audit event for TLS."""
+    context = getattr(sys.modules.get("ssl"), "SSLContext", None)
+    if context is None or not hasattr(context, "_wrap_socket"):  # not yet defined, or the trim's stub
+        return
+    _TLS["watched"] = True
+    for name, at in (("_wrap_socket", 1), ("_wrap_bio", 2)):  # where server_side is: (sock, server_side, …)
+        real = getattr(context, name)
+
+        def wrapper(self: object, *args: object, _real: object = real, _at: int = at, **kwargs: object) -> object:
+            server = args[_at] if len(args) > _at else kwargs.get("server_side")
+            host = args[_at + 1] if len(args) > _at + 1 else kwargs.get("server_hostname")
+            _hook("tls", (f"client {host}" if not server else "server",))
+            return _real(self, *args, **kwargs)  # type: ignore[operator]
+
+        setattr(context, name, wrapper)
+
+
 def _hook(event: str, arguments: tuple[object, ...]) -> None:
-    if event not in EVENTS or _state["busy"]:
+    if not _TLS["watched"] and not _state["busy"] and "ssl" in sys.modules:
+        _watch_tls()
+    if (event not in EVENTS and event != "tls") or _state["busy"]:
         return
     _state["busy"] = True
     try:
         if os.getpid() != _state["pid"]:  # a fork that register_at_fork did not see
             _open_own_file()
-        if event == "import":
-            _emit("import", str(arguments[0]))
+        if event in {"import", "tls"}:
+            _emit(event, str(arguments[0]))
         elif event == "open":
             path, mode, flags = arguments
             text = _text(path)
