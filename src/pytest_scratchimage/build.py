@@ -220,7 +220,8 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
         shutil.rmtree(workdir / bulky, ignore_errors=True)
     shutil.rmtree(final, ignore_errors=True)
     workdir.rename(final)
-    return Build(final / BINARY, final.name, False, seconds, contributors, recorded is not None, served, level, found)
+    done = recorded is not None
+    return Build(final / BINARY, final.name, False, seconds, contributors, done, served, level, found)
 
 
 def _as_path(data: tuple[str, str]) -> tuple[Path, str]:
@@ -290,6 +291,6 @@ def _read_build(folder: Path, key: str) -> Build:
     facts: dict[str, Any] = json.loads((folder / FACTS).read_text())
     contributors = [Contributor(**c) for c in facts["contributors"]]
     served, level = Checked(**facts["served"]), Level(**facts["level"])
-    return Build(folder / BINARY, key, True, facts["seconds"], contributors, facts["record"] is not None, served, level)
     found = [Lever(**lever) for lever in facts.get("levers", [])]
-    return Build(folder / BINARY, key, True, facts["seconds"], contributors, facts["record"] is not None, found)
+    recorded = facts["record"] is not None
+    return Build(folder / BINARY, key, True, facts["seconds"], contributors, recorded, served, level, found)

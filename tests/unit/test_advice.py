@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pytest_scratchimage.advice import Lever, advise, fitting, levers
+from pytest_scratchimage.advice import TEXT_DATA, Lever, advise, fitting, levers
 from pytest_scratchimage.breakdown import Entry
 from pytest_scratchimage.budget import Budget
 from pytest_scratchimage.record import Record
@@ -58,7 +58,7 @@ def test_every_unpulled_lever_is_weighed_and_the_safe_ones_come_first_largest_fi
     ]
     assert [lever.safe for lever in found] == [True, True, True, True, False]
     assert found[0].saving == 1800 * KB  # ssl, _ssl and OpenSSL
-    assert found[1].saving == 1500 * KB  # both locale folders' .mo files; the used .css keeps its own pattern out
+    assert found[1].saving == 1500 * KB * TEXT_DATA  # both folders' .mo files; the used .css keeps its pattern out
     assert found[2].saving == 270 * KB  # cp1252 and the CJK extension, not utf_8
     # what the earlier levers leave out is not counted again: cp1252 and lzma are unused too
     assert found[4].saving == 400 * KB
@@ -68,7 +68,7 @@ def test_a_trim_already_on_and_an_excluded_pattern_are_not_offered_again() -> No
     found = by_setting(levers(ENTRIES, weigh, quiet(), trim=("tls", "unused"), exclude_files=("django/conf/*",)))
     assert 'add "tls" to scratch_image_trim' not in found
     assert 'add "unused" to scratch_image_trim' not in found
-    assert found['add "django/*.mo" to scratch_image_exclude_files'].saving == 900 * KB  # the rest, not de
+    assert found['add "django/*.mo" to scratch_image_exclude_files'].saving == 900 * KB * TEXT_DATA  # not de
 
 
 def test_tls_is_a_risk_where_a_recorded_run_opened_tls_or_loaded_an_https_client() -> None:
