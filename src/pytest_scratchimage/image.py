@@ -34,6 +34,7 @@ class ImageSpec:
     user: int
     port: int
     labels: Mapping[str, str] = field(default_factory=dict)
+    files: Mapping[str, bytes] = field(default_factory=dict)  # extra read-only files by path (sbom.scanner_files)
 
     def changes(self) -> list[str]:
         """The image's configuration, as the Dockerfile instructions the engine applies on import."""
@@ -41,7 +42,7 @@ class ImageSpec:
         return [f"USER {self.user}", f"EXPOSE {self.port}/tcp", f'ENTRYPOINT ["{ENTRYPOINT}"]', *labels]
 
     def rootfs(self) -> bytes:
-        """The whole root filesystem as a tar: the binary and an empty /tmp.
+        """The whole root filesystem as a tar: the binary, an empty /tmp and the read-only ``files``.
 
         The tar sets owners and modes: /app root's 0755, /tmp root's 1777, which works both hardened
         (a tmpfs over it) and plain; a 0755 /tmp owned by the app's user was seen to break the hardened run.
@@ -53,7 +54,19 @@ class ImageSpec:
             binary.size = self.binary.stat().st_size
             with self.binary.open("rb") as stream:
                 tar.addfile(binary, stream)
+            add_files(tar, self.files)
         return buffer.getvalue()
+
+
+def add_files(tar: tarfile.TarFile, files: Mapping[str, bytes]) -> None:
+    """``files`` as root's read-only members (0444, folders 0555), each folder once, before its files."""
+    folders = sorted({str(parent) for path in files for parent in Path(path).parents if str(parent) != "."})
+    for folder in folders:
+        tar.addfile(_entry(folder, tarfile.DIRTYPE, 0o555))
+    for path, content in sorted(files.items()):
+        member = _entry(path, tarfile.REGTYPE, 0o444)
+        member.size = len(content)
+        tar.addfile(member, io.BytesIO(content))
 
 
 def _entry(name: str, kind: bytes, mode: int) -> tarfile.TarInfo:

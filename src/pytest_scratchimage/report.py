@@ -13,6 +13,7 @@ from .breakdown import Contributor
 from .budget import TOP, Budget, Growth
 from .diff import breakdown_of, diff_of
 from .options import FLAG, Options
+from .sbom import NOTHING
 from .sizes import format_size
 
 N = TypeVar("N", int, float)  # mutation: equivalent (the name is for type checkers)
@@ -35,6 +36,8 @@ class SizeReport:
     used: str | None = None  # an image built elsewhere (scratch_image_use): where it came from
     served: str = ""  # how the app is served and the -O level it is frozen at, and why (Build.serving)
     levers: list[Lever] = field(default_factory=list)  # what would shrink it (advice.levers)
+    sbom: str | None = None  # where the binary's CycloneDX SBOM was written (scratch_image_sbom)
+    scanners: str = ""  # what trivy and syft find in the image's files (sbom.scanner_view)
 
     def merge(self, other: SizeReport) -> SizeReport:
         """One report of two sessions of the same image (two xdist workers): the worst start and memory."""
@@ -83,6 +86,9 @@ class SizeReport:
         elif self.contributors:
             dead = dead_weight(self.contributors) if self.recorded else "not known: scratch_image_record is false"
             lines.append(f"unused   {dead}")
+        if self.scanners:
+            kind = "warning " if self.scanners.startswith(NOTHING) else "scanners"
+            lines.append(f"{kind} {self.scanners}" + (f"; SBOM written to {self.sbom}" if self.sbom else ""))
         if self.startup_seconds is not None:
             lines.append(f"start    first HTTP answer {self.startup_seconds:.2f} s after docker run")
         if self.memory is not None:

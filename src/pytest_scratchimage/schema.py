@@ -359,6 +359,14 @@ SCHEMA: tuple[Setting, ...] = (
         "html", "string", parse_path, None, "write the size report as one self-contained HTML page", anchored=True,
         flag="PATH",
     ),
+    Setting(
+        "sbom", "string", parse_path, None, "write the binary's CycloneDX SBOM (JSON) to PATH", anchored=True,
+        flag="PATH",
+    ),
+    Setting(
+        "sbom_files", "string", parse_bool, "true",
+        "put in the image the files scanners read: dist-info METADATA, dpkg status.d, os-release, the SBOM",
+    ),
 )  # fmt: skip
 SETTINGS = {setting.name: setting for setting in SCHEMA}
 

@@ -33,6 +33,7 @@ from .run import (
     start,
     wait_until_ready,
 )
+from .sbom import copy, image_files, scanner_view
 from .settings import Settings, app_of, size_budget
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ class ScratchSession:
     hold: bool = False  # close leaves the image, for the end of the session to tag or save it, then release
     owner: str | None = None  # whose it is (the owner label): this process, or the xdist controller it is held for
     used: str | None = None  # where an image built elsewhere came from (scratch_image_use)
+    scanners: str = ""  # what scanners find in the image (sbom.scanner_view)
     _own_tag: str | None = None  # the tag this session made, removed at the end; never a tag of the user's
 
     def labels(self) -> dict[str, str]:
@@ -140,7 +142,11 @@ class ScratchSession:
             return self._use(client, self.settings.use)
         self.build = build_binary(self.settings, self.cache, self.progress, self.rebuild)
         labels = self.labels() | image_labels(self.settings, self.build)
-        spec = ImageSpec(self.build.binary, self.settings.user, self.settings.port, labels)
+        files = image_files(self.build.binary.parent) if self.settings.sbom_files else {}
+        if self.settings.sbom is not None:
+            copy(self.build.binary.parent, self.settings.sbom)
+        self.scanners = scanner_view(files)
+        spec = ImageSpec(self.build.binary, self.settings.user, self.settings.port, labels, files)
         tag = f"{REPOSITORY}{slug(app_of(self.settings).module)}:{self.build.key[:12]}-{self.id}"
         started = time.monotonic()
         rootfs = spec.rootfs()
@@ -186,6 +192,7 @@ class ScratchSession:
         labels = dict(config.get("Labels") or {})
         scratch = ScratchImage(tag, str(image.id), int(image.attrs["Size"]), uid, port, labels, client, _layers=layers)
         scratch.contributors = image_breakdown(layers, scratch.files(), config)
+        self.scanners = scanner_view(entry.path for entry in scratch.files())
         self.progress(f"use {tag} ({scratch.id[:19]}) ready in {time.monotonic() - started:.1f} s")
         return scratch
 
@@ -231,6 +238,8 @@ class ScratchSession:
             recorded=self.build.recorded if self.build is not None else False,
             served=self.build.serving() if self.build is not None else "",
             levers=image.levers,
+            sbom=str(self.settings.sbom) if self.settings.sbom is not None and self.build is not None else None,
+            scanners=self.scanners,
         )
 
     def container(self) -> ScratchContainer:

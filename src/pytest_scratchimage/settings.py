@@ -52,6 +52,8 @@ class Settings:
     tag: str | None
     save: Path | None
     html: Path | None
+    sbom: Path | None
+    sbom_files: bool
 
     @property
     def hold(self) -> bool:
@@ -68,7 +70,7 @@ def app_of(settings: Settings) -> AppSpec:
 
 def unwritable(settings: Settings) -> str | None:
     """Why a folder or file the session writes cannot be, named by its ini option; checked before anything is built."""
-    targets = [(SETTINGS["save"], settings.save), (SETTINGS["html"], settings.html)]
+    targets = [(SETTINGS["save"], settings.save), (SETTINGS["html"], settings.html), (SETTINGS["sbom"], settings.sbom)]
     for setting, path in targets:
         problem = file_problem(path) if path is not None else None
         if problem is not None:

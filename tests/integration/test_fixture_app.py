@@ -57,9 +57,14 @@ def test_no_shell_in_files_nor_by_exec(scratch_image: ScratchImage, scratch_cont
     assert probe.exit_code in {126, 127}, probe
 
 
-def test_filesystem_is_the_binary_and_tmp_only(scratch_image: ScratchImage) -> None:
+def test_filesystem_is_the_binary_tmp_and_read_only_scanner_files(scratch_image: ScratchImage) -> None:
     files = {f.path: f for f in scratch_image.files()}
-    assert set(files) == {"/app", "/tmp"}
+    scanners = {path: f for path, f in files.items() if path not in {"/app", "/tmp"}}
+    assert "/usr/share/sbom/app.cdx.json" in scanners
+    assert "/var/lib/dpkg/status.d/libc6" in scanners
+    assert all(path.split("/")[1] in {"usr", "var", "etc"} for path in scanners)
+    assert all((f.uid, f.gid, f.mode & 0o7777) in {(0, 0, 0o444), (0, 0, 0o555)} for f in scanners.values())
+    assert sum(f.size for f in scanners.values()) < 20_000  # a few KB: the SBOM and its stubs
     assert (files["/app"].uid, files["/app"].mode) == (0, 0o755)
     assert (files["/tmp"].uid, files["/tmp"].mode) == (0, 0o1777)
     assert not any(f.mode & (stat.S_ISUID | stat.S_ISGID) for f in files.values())

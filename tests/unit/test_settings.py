@@ -90,6 +90,8 @@ def test_the_defaults_are_pinned(tmp_path: Path) -> None:
         tag=None,
         save=None,
         html=None,
+        sbom=None,
+        sbom_files=True,
     )
 
 
@@ -109,6 +111,7 @@ def test_the_defaults_as_the_help_shows_them() -> None:
         "compression": "xz",
         "hardened": "true",
         "record": "true",
+        "sbom_files": "true",
     }
     assert SETTINGS["app_path"].ini_help.endswith("(default: the rootdir)")
 
@@ -336,6 +339,8 @@ def test_resolve_parses_every_setting(tmp_path: Path) -> None:
         "tag": "registry.example.com:5000/team/app:1.2",
         "save": "out/app.tar",
         "html": "out/size.html",
+        "sbom": "out/app.cdx.json",
+        "sbom_files": "false",
     }
     (tmp_path / "images").mkdir()
     (tmp_path / "images" / "app.tar.gz").write_bytes(b"")
@@ -370,6 +375,8 @@ def test_resolve_parses_every_setting(tmp_path: Path) -> None:
         tag="registry.example.com:5000/team/app:1.2",
         save=tmp_path / "out" / "app.tar",
         html=tmp_path / "out" / "size.html",
+        sbom=tmp_path / "out" / "app.cdx.json",
+        sbom_files=False,
     )
 
 
@@ -528,6 +535,7 @@ def test_only_the_settings_of_the_command_line_have_a_twin() -> None:
         "tag": ("--scratch-image-tag", "NAME:TAG"),
         "save": ("--scratch-image-save", "PATH"),
         "html": ("--scratch-image-html", "PATH"),
+        "sbom": ("--scratch-image-sbom", "PATH"),
     }
 
 
