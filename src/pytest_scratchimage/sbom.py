@@ -90,7 +90,9 @@ def take(shipped: Iterable[str], binary_names: Iterable[str]) -> Inventory:
     """The inventory of a binary from PyInstaller's sources (``shipped``) and StaticX's archive names."""
     shipped = list(shipped)
     owners = _owners()
-    distributions = {owners[os.path.realpath(path)] for path in shipped if os.path.realpath(path) in owners}
+    # a distribution whose metadata alone is copied (entry points read at the record) ships none of its code
+    code = [os.path.realpath(path) for path in shipped if not _is_metadata(path)]
+    distributions = {owners[path] for path in code if path in owners}
     libraries = {
         os.path.basename(path): path for path in shipped if _is_library(path) and os.path.realpath(path) not in owners
     }
@@ -126,6 +128,10 @@ def _distribution(found: importlib.metadata.Distribution) -> Distribution:
         classifiers = metadata.get_all("Classifier") or []
         licence = " AND ".join(c.rsplit(" :: ", 1)[-1] for c in classifiers if c.startswith("License ::"))
     return Distribution(metadata["Name"], found.version, licence)
+
+
+def _is_metadata(path: str) -> bool:
+    return any(part.endswith((".dist-info", ".egg-info")) for part in Path(path).parts)
 
 
 def _is_library(path: str) -> bool:

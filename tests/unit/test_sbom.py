@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import json
 import tarfile
@@ -88,7 +89,10 @@ def test_what_scanners_see_from_the_paths_alone(paths: list[str], seen: str) -> 
 
 
 def test_the_inventory_of_shipped_files_finds_their_distribution_and_library_packages() -> None:
-    found = sbom.take([falcon.__file__, "/lib/x86_64-linux-gnu/libc.so.6"], ["app", "libc.so.6"])
+    metadata_only = str(importlib.metadata.distribution("flask")._path / "METADATA")  # type: ignore[attr-defined]
+    shipped = [falcon.__file__, metadata_only, "/lib/x86_64-linux-gnu/libc.so.6"]
+    found = sbom.take(shipped, ["app", "libc.so.6"])
+    assert [d.name for d in found.distributions] == ["falcon"]  # flask's metadata alone: none of its code
     assert Distribution("falcon", falcon.__version__, "Apache-2.0") in found.distributions
     libc = next(lib for lib in found.libraries if lib.name == "libc.so.6")
     if not libc.package:
