@@ -74,7 +74,9 @@ def test_nothing_is_world_writable_but_tmp_and_no_package_manager(scratch_image:
     files = scratch_image.files()
     assert [f.path for f in files if f.world_writable] == ["/tmp"]
     assert not [f for f in files if f.setid]
-    assert not [f.path for f in files if Path(f.path).name in {"apt", "apt-get", "dpkg", "apk", "pip", "rpm", "yum"}]
+    # a package manager's program; /var/lib/dpkg is the scanners' folder of what is inside (sbom.py)
+    managers = {"apt", "apt-get", "dpkg", "apk", "pip", "rpm", "yum"}
+    assert not [f.path for f in files if f.kind != "dir" and Path(f.path).name in managers]
 
 
 @pytest.mark.skipif(shutil.which("mount") is None, reason="needs mount(8) for a small tmpfs")
