@@ -205,7 +205,8 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
     contributors = analysis.contributors
     found = levers(analysis.entries, analysis.weigh, recorded, settings.trim, settings.exclude_files)
     shipped = json.loads((workdir / SHIPPED).read_text())
-    stage("sbom", lambda: sbom.write(workdir, sbom.take(shipped, archive_names(static.tar))))
+    added = [os.path.basename(entry.name) for entry in analysis.entries if entry.group[0] == "staticx"]
+    stage("sbom", lambda: sbom.write(workdir, sbom.take(shipped, added)))
     facts = {
         "seconds": seconds,
         "contributors": [dataclasses.asdict(c) for c in contributors],
@@ -223,15 +224,6 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
     workdir.rename(final)
     done = recorded is not None
     return Build(final / BINARY, final.name, False, seconds, contributors, done, served, level, found)
-
-
-def archive_names(tar: bytes) -> list[str]:
-    """The file names in StaticX's archive: the frozen program and the libraries StaticX added."""
-    import io
-    import tarfile
-
-    with tarfile.open(fileobj=io.BytesIO(tar), mode="r:") as archive:
-        return [os.path.basename(name) for name in archive.getnames()]
 
 
 def _as_path(data: tuple[str, str]) -> tuple[Path, str]:

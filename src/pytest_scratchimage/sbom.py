@@ -87,7 +87,8 @@ class Inventory:
 
 
 def take(shipped: Iterable[str], binary_names: Iterable[str]) -> Inventory:
-    """The inventory of a binary from PyInstaller's sources (``shipped``) and StaticX's archive names."""
+    """The inventory of a binary from PyInstaller's sources (``shipped``) and the names of the libraries
+    StaticX added (``binary_names``)."""
     shipped = list(shipped)
     owners = _owners()
     # a distribution whose metadata alone is copied (entry points read at the record) ships none of its code

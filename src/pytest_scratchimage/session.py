@@ -191,8 +191,9 @@ class ScratchSession:
         port = port_of(config, self.settings.port)
         labels = dict(config.get("Labels") or {})
         scratch = ScratchImage(tag, str(image.id), int(image.attrs["Size"]), uid, port, labels, client, _layers=layers)
-        scratch.contributors = image_breakdown(layers, scratch.files(), config)
-        self.scanners = scanner_view(entry.path for entry in scratch.files())
+        files = scratch.files()
+        scratch.contributors = image_breakdown(layers, files, config)
+        self.scanners = scanner_view(entry.path for entry in files)
         self.progress(f"use {tag} ({scratch.id[:19]}) ready in {time.monotonic() - started:.1f} s")
         return scratch
 
