@@ -45,10 +45,14 @@ def answers(recorded: Record) -> dict[tuple[str, str], int]:
 
 
 def difference(optimized: Record, plain: Record, level: int) -> str | None:
-    """The first probe that answers another status at ``level`` than without -O, in words; else None."""
+    """The first probe that answers another status at ``level`` than without -O, in words; else None.
+
+    Only a probe that worked without -O counts: one that fails either way (an HTTP-only app refusing the
+    record's WebSocket handshake, by an assert or without it) says nothing the app needs from -O's leftovers.
+    """
     mine = answers(optimized)
     for (method, path), status in answers(plain).items():
-        if mine.get((method, path), status) != status:
+        if status < 400 and mine.get((method, path), status) != status:
             return f"{method} {path} answers {mine[(method, path)]} {_FLAGS[level]}, {status} without -O"
     return None
 

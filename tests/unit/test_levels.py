@@ -70,3 +70,11 @@ def test_a_level_in_words() -> None:
     assert str(Level(1, "the app reads docstrings at run time (…)")) == (
         "optimize 1: the app reads docstrings at run time (…)"
     )
+
+
+def test_a_probe_that_fails_without_o_too_is_no_difference() -> None:
+    # prometheus_client's ASGI app asserts an HTTP scope: the WebSocket handshake is 500, or 403 under -O
+    optimized, plain = answered(("/", 200), ("/ws", 403)), answered(("/", 200), ("/ws", 500))
+    assert difference(optimized, plain, 2) is None
+    assert difference(answered(("/", 200)), answered(("/", 400)), 2) is None
+    assert difference(answered(("/", 500)), answered(("/", 399)), 2) == "GET / answers 500 under -OO, 399 without -O"
