@@ -157,6 +157,9 @@ def build_binary(settings: Settings, cache: Path, progress: Progress, rebuild: b
         final.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(final.with_suffix(".lock"))):
             change = "--scratch-image-rebuild" if rebuild else changed(final)
+            if change is None and (damage := damaged(final)):
+                progress(f"cache: {key} {damage}: rebuilding")
+                change = "its cached binary cannot be trusted"
             if change is None:
                 progress(f"cached build {key} ({final / BINARY})")
                 return _read_build(final, key)
@@ -216,6 +219,7 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
         "served": dataclasses.asdict(served),
         "level": dataclasses.asdict(level),
         "levers": [lever.to_dict() for lever in found],
+        "binary": made(static.binary),
     }
     (workdir / FACTS).write_text(json.dumps(facts, indent=1))
     for bulky in ("build", "dist", "patched"):
@@ -276,6 +280,27 @@ def changed(folder: Path) -> str | None:
     for path, names in facts.get("folders", {}).items():
         if _listing(Path(path)) != names:
             return f"the files in {path} changed"
+    return None
+
+
+def made(binary: Path) -> dict[str, Any]:
+    """What the build made, as the cache checks it before trusting it again."""
+    return {"size": binary.stat().st_size, "sha256": _sha256(binary)}
+
+
+def damaged(folder: Path) -> str | None:
+    """How the binary in a finished build ``folder`` differs from what its build made, or None when it
+    does not: a partly restored CI cache, a full disk or a hand's edit must not become the image."""
+    expected = json.loads((folder / FACTS).read_text()).get("binary")
+    if expected is None:
+        return "has no digest of its binary (a build of an older plugin)"
+    binary = folder / BINARY
+    if not binary.is_file():
+        return f"was damaged (no binary, expected {expected['size']:,} bytes)"
+    if (size := binary.stat().st_size) != expected["size"]:
+        return f"was damaged (size {size:,}, expected {expected['size']:,})"
+    if (digest := _sha256(binary)) != expected["sha256"]:
+        return f"was damaged (sha256 {digest[:12]}…, expected {expected['sha256'][:12]}… at the same size)"
     return None
 
 

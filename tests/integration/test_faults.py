@@ -116,3 +116,25 @@ def test_a_container_the_engine_cannot_start_is_removed_and_the_reason_told(
         assert not engine.containers.list(all=True, filters={"label": label})
     finally:
         engine.images.remove(f"{repository}:{version}")
+
+
+def test_a_damaged_cached_binary_is_rebuilt_and_the_line_says_why(
+    pytester: pytest.Pytester,
+    scratch_image: ScratchImage,
+    fixture_app_ini: dict[str, str],
+    fixture_app_args: list[str],
+    tmp_path: Path,
+) -> None:
+    # the outer session's cache entry, copied, then truncated as a partly restored CI cache leaves it
+    key = scratch_image.labels["io.github.pytest-scratchimage.key"]
+    cache = tmp_path / "cache"
+    shutil.copytree(Path(fixture_app_ini["cache_dir"]) / key, cache / key)
+    binary = cache / key / "app"
+    size = binary.stat().st_size
+    with binary.open("r+b") as stream:
+        stream.truncate(1 << 20)
+    pytester.makepyfile("def test_answers(scratch_http): assert scratch_http.get('/health').status_code == 200")
+    result = pytester.runpytest("--scratch-image", *fixture_app_args, "-o", f"scratch_image_cache_dir={cache}")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"*cache: {key} was damaged (size 1,048,576, expected {size:,}): rebuilding"])
+    assert binary.stat().st_size == size

@@ -11,13 +11,16 @@ import pytest
 
 from pytest_scratchimage import build
 from pytest_scratchimage.build import (
+    BINARY,
     FACTS,
     build_binary,
     cache_key,
     changed,
+    damaged,
     fingerprint,
     freeze_spec,
     listings,
+    made,
     recording_of,
 )
 from pytest_scratchimage.errors import ScratchImageError
@@ -175,3 +178,38 @@ def test_a_cache_folder_that_cannot_be_written_is_a_clear_error(settings: Settin
         ScratchImageError, match=r"build: .* writing .*a-file.*; free space there or point scratch_image_cache_dir"
     ):
         build_binary(settings, tmp_path / "a-file" / "cache", lambda message: None)
+
+
+def finished(folder: Path, content: bytes) -> Path:
+    """A cache entry as a build leaves it: the binary and the digest of what was made."""
+    folder.mkdir()
+    (folder / BINARY).write_bytes(content)
+    (folder / FACTS).write_text(json.dumps({"binary": made(folder / BINARY)}))
+    return folder
+
+
+def test_a_cached_binary_as_it_was_made_is_trusted(tmp_path: Path) -> None:
+    assert damaged(finished(tmp_path / "key", b"\x7fELF" + bytes(2000))) is None
+
+
+def test_a_truncated_cached_binary_is_damaged(tmp_path: Path) -> None:
+    folder = finished(tmp_path / "key", b"\x7fELF" + bytes(2000))
+    (folder / BINARY).write_bytes(b"\x7fELF" + bytes(996))
+    assert damaged(folder) == "was damaged (size 1,000, expected 2,004)"
+
+
+def test_a_cached_binary_altered_at_the_same_size_is_damaged(tmp_path: Path) -> None:
+    folder = finished(tmp_path / "key", b"\x7fELF" + bytes(2000))
+    (folder / BINARY).write_bytes(b"\x7fELF" + bytes(1999) + b"\x01")
+    message = damaged(folder)
+    assert message is not None
+    assert message.startswith("was damaged (sha256 ")
+    assert message.endswith("at the same size)")
+
+
+def test_a_cached_binary_gone_or_never_digested_is_not_trusted(tmp_path: Path) -> None:
+    folder = finished(tmp_path / "key", b"\x7fELF" + bytes(2000))
+    (folder / BINARY).unlink()
+    assert damaged(folder) == "was damaged (no binary, expected 2,004 bytes)"
+    (folder / FACTS).write_text(json.dumps({"shipped": {}}))
+    assert damaged(folder) == "has no digest of its binary (a build of an older plugin)"
