@@ -13,6 +13,7 @@ import docker
 import pytest
 
 from pytest_scratchimage import ScratchContainer, ScratchImage, ScratchImageError, assert_stops_gracefully
+from pytest_scratchimage.build import damaged
 from pytest_scratchimage.run import RunSpec, start
 
 pytestmark = pytest.mark.integration
@@ -137,4 +138,6 @@ def test_a_damaged_cached_binary_is_rebuilt_and_the_line_says_why(
     result = pytester.runpytest("--scratch-image", *fixture_app_args, "-o", f"scratch_image_cache_dir={cache}")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([f"*cache: {key} was damaged (size 1,048,576, expected {size:,}): rebuilding"])
-    assert binary.stat().st_size == size
+    # rebuilt whole (builds are not byte-for-byte reproducible, so its own record is the measure)
+    assert binary.stat().st_size > 1 << 20
+    assert damaged(cache / key) is None
