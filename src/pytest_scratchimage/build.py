@@ -104,7 +104,7 @@ def recording_of(settings: Settings, launcher: Path) -> Recording:
         app_path=settings.app_path,
         health_path=settings.health_path,
         probe_paths=settings.probe_paths,
-        env=dict(settings.env),
+        env=dict(settings.env) | dict(settings.record_env),
         excludes=(*settings.excludes, *trim.excludes(settings.trim)),
         runtime_hooks=trim.runtime_hooks(settings.trim),
         timeout=settings.ready_timeout,

@@ -16,7 +16,28 @@ _NONE_DOC = (
     r"|object of type 'NoneType' has no len\(\)|expected string or bytes-like object, got 'NoneType')"
     r"|AttributeError: 'NoneType' object has no attribute '(?:split|splitlines|strip|format|replace|lower|startswith)'"
 )
-_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+# A service the app connects to at start: libpq ('at "127.0.0.1", port 5432 failed: Connection refused'),
+# redis-py ('Error 111 connecting to localhost:6379. Connection refused.'), urllib3 ("host='127.0.0.1', port=80").
+_REFUSED = (
+    r"""(?P<host>127\.0\.0\.1|localhost)['"]?(?:,\s*port[ =]|:)(?P<port>[0-9]+)[^\n]*?"""
+    r"(?:Connection refused|Errno 111)"
+)
+# A name that does not resolve: psycopg ("failed to resolve host 'db'"), libpq ('could not translate host name
+# "db" to address'), redis-py ('Error -2 connecting to db:6379. Name or service not known.'), urllib3
+# ("host='db', port=80): … NameResolutionError").
+_UNRESOLVED = (
+    r"""failed to resolve host '(?P<psycopg>[^']+)'|could not translate host name "(?P<name>[^"]+)" to address"""
+    r"|Error -[0-9]+ connecting to (?P<redis>[\w.-]+):[0-9]+\. (?:Name or service not known|Temporary failure)"
+    r"|host='(?P<url>[\w.-]+)', port=[0-9]+\)[^\n]*(?:NameResolutionError|Name or service not known)"
+)
+Rules = tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...]
+
+
+def _named(match: re.Match[str]) -> str:
+    return str(match["psycopg"] or match["name"] or match["redis"] or match["url"])
+
+
+_RULES: Rules = (
     (
         re.compile(r"ModuleNotFoundError: No module named '(?P<name>[\w.]+)'"),
         lambda m: (
@@ -42,13 +63,50 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
             "or auto with the code path among scratch_image_probe_paths"
         ),
     ),
+    (
+        re.compile(_REFUSED),
+        lambda m: (
+            f"the container's {m['host']} is its own, not this host's: to reach the service at {m['host']}:{m['port']} "
+            "on this host, set scratch_image_network = host"
+        ),
+    ),
+    (
+        re.compile(_UNRESOLVED),
+        lambda m: (
+            f"{_named(m)} does not resolve in the container: if it is a container's name, set scratch_image_network "
+            "to the Docker network it is on"
+        ),
+    ),
+)
+# The record runs the app on this host, with scratch_image_env and scratch_image_record_env.
+_RECORD_RULES: Rules = (
+    (
+        re.compile(_REFUSED),
+        lambda m: (
+            f"nothing answers at {m['host']}:{m['port']} on this host, where the record runs the app: start the "
+            "service before the tests, or give the record its address in scratch_image_record_env"
+        ),
+    ),
+    (
+        re.compile(_UNRESOLVED),
+        lambda m: (
+            f"{_named(m)} does not resolve on this host, where the record runs the app (a container's name?): give "
+            "the record the address this host reaches it at in scratch_image_record_env (its published port on "
+            "127.0.0.1)"
+        ),
+    ),
 )
 
 
-def hints(log: str) -> list[str]:
-    """One fix per distinct problem the log shows, in the order they first appear."""
+def hints(log: str, rules: Rules = _RULES) -> list[str]:
+    """One fix per distinct problem the container's log shows, in the order they first appear."""
     found: dict[str, int] = {}
-    for pattern, advice in _RULES:
+    for pattern, advice in rules:
         for match in pattern.finditer(log):
             found.setdefault(advice(match), match.start())
     return sorted(found, key=found.__getitem__)
+
+
+def record_hints(log: str) -> list[str]:
+    """One fix per distinct problem the log of the app recorded on the host shows."""
+    return hints(log, _RECORD_RULES)

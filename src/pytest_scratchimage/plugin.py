@@ -22,7 +22,7 @@ import pytest
 from .errors import ScratchImageError, tail
 from .markers import SIGNATURES, Limits, parse_limits
 from .options import FLAG, FLAGS, OptionError, Options, folder_problem
-from .schema import SCHEMA, SETTINGS, SettingsError, as_ini
+from .schema import SCHEMA, SETTINGS, Invalid, SettingsError, as_ini, parse_network
 
 if TYPE_CHECKING:
     from .audit import Audit
@@ -438,11 +438,18 @@ def _reported(state: State) -> bool:
 def scratch_start_container(_scratch_session: ScratchSession) -> Callable[..., ScratchContainer]:
     """Start another ready container of the image: ``scratch_start_container(env={"WAIT_TIME": "1"})``.
 
-    Each is removed at the end of the session; use it for tests that stop, kill or time a container.
+    ``env`` adds to ``scratch_image_env``; ``network`` (bridge, host or a Docker network's name) replaces
+    ``scratch_image_network``. Each is removed at the end of the session; use it for tests that stop, kill
+    or time a container, or reach a service another way.
     """
 
-    def start(env: dict[str, str] | None = None) -> ScratchContainer:
-        return _or_fail(lambda: _scratch_session.start(env))
+    def start(env: dict[str, str] | None = None, network: str | None = None) -> ScratchContainer:
+        if network is not None:
+            try:
+                network = parse_network(network)
+            except Invalid as error:
+                raise ValueError(f"scratch_start_container(network={network!r}): expected {error}") from None
+        return _or_fail(lambda: _scratch_session.start(env, network))
 
     return start
 

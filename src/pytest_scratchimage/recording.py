@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .diagnose import record_hints
 from .errors import ScratchImageError
 from .record import Probe, Record, read_facts
 
@@ -119,10 +120,11 @@ def _wait(
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:  # on the host, with everything installed: the app's own failure
+            text = log.read_text(errors="replace")
             raise AppFailed(
-                f"record: the app exited with code {process.returncode} on the host before answering {path}; "
-                "its log follows",
-                log.read_text(errors="replace"),
+                f"record: the app exited with code {process.returncode} on the host before answering {path}"
+                f"{_fixes(text)}; its log follows",
+                text,
             )
         try:
             probe, body = _request(address, "GET", path, timeout=2.0)
@@ -142,11 +144,16 @@ def _wait(
 def _check(probe: Probe, process: subprocess.Popen[bytes], log: Path) -> None:
     if probe.status >= 500:
         _stop(process)
+        text = log.read_text(errors="replace")
         raise AppFailed(
-            f"record: {probe.method} {probe.path} answered {probe.status} on the host (scratch_image_probe_paths); "
-            "the app's log follows",
-            log.read_text(errors="replace"),
+            f"record: {probe.method} {probe.path} answered {probe.status} on the host (scratch_image_probe_paths)"
+            f"{_fixes(text)}; the app's log follows",
+            text,
         )
+
+
+def _fixes(log: str) -> str:
+    return "".join(f"; to fix: {hint}" for hint in record_hints(log))
 
 
 def _request(address: str, method: str, path: str, timeout: float = 10.0) -> tuple[Probe, tuple[str, bytes]]:

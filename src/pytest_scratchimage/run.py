@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from docker.models.containers import Container
 
 LOOPBACK = "127.0.0.1"
+BRIDGE, HOST = "bridge", "host"  # scratch_image_network's two names that are not a network of the user's
 POLL = 0.01  # seconds between readiness probes: a refused connection costs next to nothing
 INSPECT_EVERY = 0.25  # seconds between checks that the container still runs
 
@@ -28,7 +29,9 @@ INSPECT_EVERY = 0.25  # seconds between checks that the container still runs
 class RunSpec:
     """How the container runs. ``hardened`` adds the read-only root, no capabilities, no new privileges.
 
-    The port is published on ``address`` alone: loopback for an engine on this machine.
+    On ``bridge`` or a named network the app's ``port`` is published on ``address`` alone: loopback for an
+    engine on this machine. On ``host`` nothing is published: the app shares the host's network and binds
+    ``address:port`` itself (gunicorn's run-time ``--bind``), so it is no more exposed than on ``bridge``.
     """
 
     image: str
@@ -38,16 +41,24 @@ class RunSpec:
     environment: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
     address: str = LOOPBACK
+    network: str = BRIDGE
 
     def options(self) -> dict[str, object]:
         """Keyword arguments for ``containers.run``."""
         options: dict[str, object] = {
             "detach": True,
             "user": str(self.user),
-            "ports": {f"{self.port}/tcp": (self.address, None)},
             "environment": dict(self.environment),
             "labels": dict(self.labels),
         }
+        if self.network == HOST:
+            bind = f"--bind {self.address}:{self.port}"  # after the user's own run-time arguments: it wins
+            arguments = f"{self.environment.get('GUNICORN_CMD_ARGS', '')} {bind}".strip()
+            options |= {"network_mode": HOST, "environment": dict(self.environment) | {"GUNICORN_CMD_ARGS": arguments}}
+        else:
+            options["ports"] = {f"{self.port}/tcp": (self.address, None)}
+        if self.network not in {BRIDGE, HOST}:
+            options["network"] = self.network
         if self.hardened:
             options |= {
                 "read_only": True,
@@ -82,9 +93,12 @@ def start(client: docker.DockerClient, spec: RunSpec) -> Container:
     return container
 
 
-def published_url(container: Container, port: int, address: str = LOOPBACK) -> str:
-    """``http://<address>:<host port>`` of the container's port, refusing any other binding."""
+def published_url(container: Container, port: int, address: str = LOOPBACK, network: str = BRIDGE) -> str:
+    """``http://<address>:<host port>`` of the container's port, refusing any other binding; on the host's
+    network, where nothing is published, the address and port the app binds."""
     check_running(container, f"its port {port} was published")
+    if network == HOST:
+        return f"http://{address}:{port}"
     bindings = container.ports.get(f"{port}/tcp") or []
     if not bindings or any(b["HostIp"] != address for b in bindings):
         raise ScratchImageError(f"run: port {port} is not published on {address} alone: {bindings}")

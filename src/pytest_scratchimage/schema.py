@@ -127,6 +127,17 @@ def one_of(choices: Mapping[str, object] | tuple[str, ...], expected: str) -> Ca
     return parse
 
 
+def parse_network(text: str) -> str:
+    """``bridge``, ``host`` or the name of a Docker network the engine has (checked when the container starts)."""
+    value = text.strip()
+    if value == "none" or not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", value):
+        raise Invalid(
+            "bridge (the engine's default network), host (the host's network: services on its 127.0.0.1) or the "
+            "name of a Docker network (docker network ls); none would leave the app unreachable by the probes"
+        )
+    return value
+
+
 def parse_health_path(text: str) -> str:
     if not text.startswith("/"):
         raise Invalid("an absolute URL path such as / or /health")
@@ -338,6 +349,16 @@ SCHEMA: tuple[Setting, ...] = (
         "files for the app, SOURCE:DEST_FOLDER, one a line (relative to the rootdir)", anchored=True,
     ),
     Setting("env", "linelist", parse_env, None, "environment of the container, NAME=value, one a line"),
+    Setting(
+        "record_env", "linelist", parse_env, None,
+        "the record's environment on the host over scratch_image_env, NAME=value, one a line: where an address "
+        "differs (a container's name does not resolve on the host)",
+    ),
+    Setting(
+        "network", "string", parse_network, "bridge",
+        "the container's network: bridge, host (it shares the host's: services on 127.0.0.1) or a Docker network's "
+        "name (it reaches other containers by name)",
+    ),
     Setting(
         "hardened", "string", parse_bool, "true", "read-only root, tmpfs /tmp, no capabilities, no new privileges"
     ),

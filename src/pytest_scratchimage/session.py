@@ -22,8 +22,11 @@ from .cleanup import KEEP, LABEL_PREFIX, OWNER, REPOSITORY, SESSION, Owner, reap
 from .errors import ScratchImageError
 from .image import LAYER, ImageSpec, ScratchImage, build_image, known_compressed
 from .inspect import image_layers, layer_file
+from .recording import free_port
 from .report import SizeReport
 from .run import (
+    BRIDGE,
+    HOST,
     LOOPBACK,
     RunSpec,
     ScratchContainer,
@@ -34,6 +37,7 @@ from .run import (
     wait_until_ready,
 )
 from .sbom import copy, image_files, scanner_view
+from .schema import SETTINGS
 from .settings import Settings, app_of, size_budget
 
 if TYPE_CHECKING:
@@ -257,26 +261,52 @@ class ScratchSession:
         if self._default is not None:
             check_running(self._default.container, f"{user} could use it (it stopped mid-session)")
 
-    def start(self, environment: dict[str, str] | None = None) -> ScratchContainer:
-        """Another container of the image, ready; ``environment`` adds to ``scratch_image_env``."""
+    def start(self, environment: dict[str, str] | None = None, network: str | None = None) -> ScratchContainer:
+        """Another container of the image, ready; ``environment`` adds to ``scratch_image_env``, ``network``
+        replaces ``scratch_image_network``."""
         image = self.image()
         environment = dict(self.settings.env) | (environment or {})
+        network = network or self.settings.network
         client = self.client()
+        port = self._port_on(client, network, image.port)
         spec = RunSpec(
-            image.tag, image.user, image.port, self.settings.hardened, environment, self.labels(), self.address
+            image.tag, image.user, port, self.settings.hardened, environment, self.labels(), self.address, network
         )
         started = time.monotonic()
         container = start(client, spec)
         try:
-            url = published_url(container, image.port, self.address)
+            url = published_url(container, port, self.address, network)
             wait_until_ready(container, url + self.settings.health_path, self.settings.ready_timeout)
             seconds = time.monotonic() - started  # from docker run, as a user would time it
         except BaseException:
             remove(container)
             raise
         health = self.settings.health_path
-        self.containers.append(ScratchContainer(str(container.id), url, image.port, seconds, health, container))
+        self.containers.append(ScratchContainer(str(container.id), url, port, seconds, health, container))
         return self.containers[-1]
+
+    def _port_on(self, client: docker.DockerClient, network: str, port: int) -> int:
+        """The port the app binds on ``network``: the image's, else on the host's network a free one of its
+        loopback (as the record's); a network the engine lacks, or a host no probe reaches, fails here."""
+        import docker.errors
+
+        setting = SETTINGS["network"].ini
+        if network == HOST:
+            if self.address != LOOPBACK:
+                raise ScratchImageError(
+                    f"run: {setting} = host shares the network of the engine's host, {self.address}, whose "
+                    "loopback no probe from here reaches: run the tests on that host, or use bridge or a named network"
+                )
+            return free_port()
+        if network != BRIDGE:
+            try:
+                client.networks.get(network)
+            except docker.errors.NotFound:
+                raise ScratchImageError(
+                    f"run: {setting} = {network!r}: the engine has no network of that name (docker network ls); "
+                    f"create it (docker network create {network}) or use bridge or host"
+                ) from None
+        return port
 
     def remove(self, container: ScratchContainer) -> None:
         """Remove one container this session started, before the session ends."""

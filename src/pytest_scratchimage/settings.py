@@ -46,6 +46,8 @@ class Settings:
     compression: str
     extra_files: tuple[tuple[Path, str], ...]
     env: tuple[tuple[str, str], ...]
+    record_env: tuple[tuple[str, str], ...]
+    network: str  # bridge, host or a Docker network's name
     hardened: bool
     cache_dir: Path | None
     use: str | Path | None  # a Path names an archive

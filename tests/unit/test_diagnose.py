@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_scratchimage.diagnose import hints
+from pytest_scratchimage.diagnose import hints, record_hints
 
 
 @pytest.mark.parametrize(
@@ -62,3 +62,75 @@ def test_a_clean_log_gives_no_hint() -> None:
 
 def test_a_none_that_is_no_docstring_gives_no_hint() -> None:
     assert hints("AttributeError: 'NoneType' object has no attribute 'id'\nTypeError: 'NoneType' is not callable") == []
+
+
+# The services' own words, as psycopg 3.3, redis-py 8.1 and requests 2 print them.
+REFUSED = {
+    "psycopg": (
+        'psycopg.OperationalError: connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+        "Connection refused",
+        "127.0.0.1:5432",
+    ),
+    "redis": (
+        "redis.exceptions.ConnectionError: Error 111 connecting to localhost:6379. Connection refused.",
+        "localhost:6379",
+    ),
+    "requests": (
+        "requests.exceptions.ConnectionError: HTTPConnectionPool(host='127.0.0.1', port=8080): Max retries exceeded "
+        "with url: / (Caused by NewConnectionError(\"HTTPConnection(host='127.0.0.1', port=8080): Failed to "
+        'establish a new connection: [Errno 111] Connection refused"))',
+        "127.0.0.1:8080",
+    ),
+}
+UNRESOLVED = {
+    "psycopg": ("psycopg.OperationalError: failed to resolve host 'db': [Errno -2] Name or service not known", "db"),
+    "libpq": ('could not translate host name "db.internal" to address: Name or service not known', "db.internal"),
+    "redis": (
+        "redis.exceptions.ConnectionError: Error -2 connecting to cache:6379. Name or service not known.",
+        "cache",
+    ),
+    "requests": (
+        "requests.exceptions.ConnectionError: HTTPConnectionPool(host='api-stub', port=80): Max retries exceeded with "
+        "url: / (Caused by NameResolutionError(\"HTTPConnection(host='api-stub', port=80): Failed to resolve "
+        "'api-stub' ([Errno -2] Name or service not known)\"))",
+        "api-stub",
+    ),
+}
+
+
+@pytest.mark.parametrize(("line", "where"), REFUSED.values(), ids=REFUSED)
+def test_a_service_refused_on_the_containers_loopback_points_at_the_host_network(line: str, where: str) -> None:
+    host = where.split(":")[0]
+    assert hints(f"Traceback (most recent call last):\n{line}\n") == [
+        f"the container's {host} is its own, not this host's: to reach the service at {where} on this host, set "
+        "scratch_image_network = host"
+    ]
+
+
+@pytest.mark.parametrize(("line", "where"), REFUSED.values(), ids=REFUSED)
+def test_a_service_refused_at_the_record_is_one_that_is_not_running(line: str, where: str) -> None:
+    assert record_hints(f"{line}\n") == [
+        f"nothing answers at {where} on this host, where the record runs the app: start the service before the "
+        "tests, or give the record its address in scratch_image_record_env"
+    ]
+
+
+@pytest.mark.parametrize(("line", "name"), UNRESOLVED.values(), ids=UNRESOLVED)
+def test_a_name_that_does_not_resolve_points_at_the_network_or_the_records_address(line: str, name: str) -> None:
+    assert hints(line) == [
+        f"{name} does not resolve in the container: if it is a container's name, set scratch_image_network to the "
+        "Docker network it is on"
+    ]
+    assert record_hints(line) == [
+        f"{name} does not resolve on this host, where the record runs the app (a container's name?): give the record "
+        "the address this host reaches it at in scratch_image_record_env (its published port on 127.0.0.1)"
+    ]
+
+
+def test_a_refusal_elsewhere_than_loopback_gives_no_network_hint() -> None:
+    line = 'connection to server at "10.0.0.7", port 5432 failed: Connection refused'
+    assert hints(line) == record_hints(line) == []
+
+
+def test_the_record_is_not_told_the_frozen_apps_fixes() -> None:
+    assert record_hints("ModuleNotFoundError: No module named 'x'") == []

@@ -84,6 +84,8 @@ def test_the_defaults_are_pinned(tmp_path: Path) -> None:
         compression="xz",
         extra_files=(),
         env=(),
+        record_env=(),
+        network="bridge",
         hardened=True,
         cache_dir=None,
         use=None,
@@ -109,6 +111,7 @@ def test_the_defaults_as_the_help_shows_them() -> None:
         "ready_timeout": "30",
         "optimize": "auto",
         "compression": "xz",
+        "network": "bridge",
         "hardened": "true",
         "record": "true",
         "sbom_files": "true",
@@ -333,6 +336,8 @@ def test_resolve_parses_every_setting(tmp_path: Path) -> None:
         "compression": "zlib-only",
         "extra_files": ["config:etc"],
         "env": ["WAIT_TIME=0.5", "EMPTY=", "URL=a=b"],
+        "record_env": ["DATABASE_URL=postgresql://127.0.0.1:5432/app"],
+        "network": " ci-services ",
         "hardened": "false",
         "cache_dir": "build-cache",
         "use": "images/app.tar.gz",
@@ -369,6 +374,8 @@ def test_resolve_parses_every_setting(tmp_path: Path) -> None:
         compression="zlib-only",
         extra_files=((tmp_path / "config", "etc"),),
         env=(("WAIT_TIME", "0.5"), ("EMPTY", ""), ("URL", "a=b")),
+        record_env=(("DATABASE_URL", "postgresql://127.0.0.1:5432/app"),),
+        network="ci-services",
         hardened=False,
         cache_dir=tmp_path / "build-cache",
         use=tmp_path / "images" / "app.tar.gz",
@@ -378,6 +385,9 @@ def test_resolve_parses_every_setting(tmp_path: Path) -> None:
         sbom=tmp_path / "out" / "app.cdx.json",
         sbom_files=False,
     )
+
+
+NETWORKS = ("none", "my net", "-bridge", "host\nbridge")
 
 
 @pytest.mark.parametrize(
@@ -403,6 +413,8 @@ def test_resolve_parses_every_setting(tmp_path: Path) -> None:
         ("compression", "gzip", "one of xz, zlib, zlib-only"),
         ("extra_files", ["missing.toml:etc"], "SOURCE:DEST lines"),
         ("env", ["NO_EQUALS"], "NAME=value lines"),
+        ("record_env", ["1DB=x"], "NAME=value lines"),
+        *(("network", name, "bridge (the engine's default network), host (the host's network") for name in NETWORKS),
         ("hardened", "maybe", "true or false"),
     ],
 )
@@ -620,3 +632,8 @@ def test_as_ini_refuses_unknown_names_and_values_of_no_ini_form() -> None:
         as_ini("budgett", "5MB")
     with pytest.raises(TypeError, match="scratch_image_env: expected a string or a list of strings"):
         as_ini("env", object())
+
+
+@pytest.mark.parametrize("name", ["bridge", "host", "ci_services", "compose-default.1"])
+def test_a_network_is_bridge_host_or_a_docker_networks_name(tmp_path: Path, name: str) -> None:
+    assert resolve({"app": "random_api:app", "network": f" {name} "}, tmp_path).network == name
