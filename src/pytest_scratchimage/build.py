@@ -98,13 +98,18 @@ def freeze_spec(
     )
 
 
+def record_env(settings: Settings) -> dict[str, str]:
+    """The app's environment on the host, at the check and the record: the container's, with the record's own."""
+    return dict(settings.env) | dict(settings.record_env)
+
+
 def recording_of(settings: Settings, launcher: Path) -> Recording:
     return Recording(
         launcher=launcher,
         app_path=settings.app_path,
         health_path=settings.health_path,
         probe_paths=settings.probe_paths,
-        env=dict(settings.env) | dict(settings.record_env),
+        env=record_env(settings),
         excludes=(*settings.excludes, *trim.excludes(settings.trim)),
         runtime_hooks=trim.runtime_hooks(settings.trim),
         timeout=settings.ready_timeout,
@@ -146,7 +151,14 @@ def check_request(settings: Settings) -> CheckRequest:
         "scratch_image_excludes": settings.excludes,
         "scratch_image_collect_data": settings.collect_data,
     }
-    return CheckRequest(app_of(settings), settings.app_path, settings.worker_class, modules, settings.copy_metadata)
+    return CheckRequest(
+        app_of(settings),
+        settings.app_path,
+        settings.worker_class,
+        modules,
+        settings.copy_metadata,
+        record_env(settings),
+    )
 
 
 def build_binary(settings: Settings, cache: Path, progress: Progress, rebuild: bool = False) -> Build:

@@ -11,10 +11,12 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .diagnose import record_hints
 from .errors import ScratchImageError
 from .wsgi import AppSpec
 
@@ -29,6 +31,7 @@ class CheckRequest:
     worker_class: str  # ``auto``: chosen by the app's interface
     modules: dict[str, tuple[str, ...]]  # ini name → module names it gives
     distributions: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)  # the record's: a factory may read it
 
     def to_json(self) -> str:
         return json.dumps(
@@ -54,7 +57,7 @@ class Checked:
 
 def check_on_host(request: CheckRequest) -> Checked:
     """Run the check; a problem is a ``ScratchImageError`` naming the setting, with the app's own frames."""
-    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # nothing written into the user's tree
+    environment = {**os.environ, **request.env, "PYTHONDONTWRITEBYTECODE": "1"}  # nothing written into the user's tree
     done = subprocess.run(
         [sys.executable, str(HOST / "check.py")],
         input=request.to_json(),
@@ -73,7 +76,8 @@ def check_on_host(request: CheckRequest) -> Checked:
     if result["error"]:
         raise ScratchImageError(
             f"scratch_image_app = {str(request.app)!r} cannot be imported from scratch_image_app_path "
-            f"{[str(p) for p in request.app_path]}: {result['error']}",
+            f"{[str(p) for p in request.app_path]}: {result['error']}"
+            + "".join(f"; to fix: {hint}" for hint in record_hints(done.stderr)),
             done.stderr,
         )
     if result["problems"]:

@@ -3,6 +3,7 @@ app lines that fail in one line with the app's own frames only (no engine needed
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -143,4 +144,38 @@ def test_an_app_that_exits_at_import_says_so(tmp_path: Path) -> None:
         check("quits:app", module(tmp_path, "quits", "import os\n\nos._exit(4)\n"))
     assert failure.value.headline == (
         "check: importing scratch_image_app = 'quits:app' ended the process with code 4; its output follows"
+    )
+
+
+FACTORY_OF_THE_ENV = (  # an app that connects to its database when it is made, as most do
+    "import os, psycopg\n\n"
+    "def create_app():\n"
+    "    psycopg.connect(f\"postgresql://app@127.0.0.1:{os.environ['DB_PORT']}/app\", connect_timeout=2).close()\n"
+    "    return lambda environ, start_response: []\n"
+)
+
+
+def test_a_factory_is_made_with_the_records_environment(tmp_path: Path) -> None:
+    request = CheckRequest(parse_app("svc:create_app()"), (module(tmp_path, "svc", FACTORY_OF_THE_ENV),), "auto", {})
+    with pytest.raises(ScratchImageError, match="create_app\\(\\) raised KeyError: 'DB_PORT'"):
+        check_on_host(request)
+
+
+def test_a_factory_that_finds_no_service_says_where_the_record_looked(tmp_path: Path) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = str(closed.getsockname()[1])  # bound, never listening: refused
+        request = CheckRequest(
+            parse_app("svc:create_app()"),
+            (module(tmp_path, "svc", FACTORY_OF_THE_ENV),),
+            "auto",
+            {},
+            env={"DB_PORT": port},
+        )
+        with pytest.raises(ScratchImageError) as failure:
+            check_on_host(request)
+    assert f'connection to server at "127.0.0.1", port {port} failed: Connection refused' in failure.value.headline
+    assert failure.value.headline.endswith(
+        f"; to fix: nothing answers at 127.0.0.1:{port} on this host, where the record runs the app: start the service "
+        "before the tests, or give the record its address in scratch_image_record_env"
     )
