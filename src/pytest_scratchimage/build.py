@@ -17,12 +17,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.metadata
+import io
 import json
 import os
 import shutil
 import sys
 import sysconfig
 import time
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,11 +35,12 @@ from filelock import FileLock
 
 from . import sbom, trim
 from .advice import Lever, levers
-from .breakdown import Contributor, analyse
+from .breakdown import Contributor, Entry, analyse, extension_module
 from .checking import Checked, CheckRequest, check_on_host
 from .errors import ScratchImageError
 from .freeze import SHIPPED, FreezeSpec, freeze
 from .launcher import Launcher
+from .layers import APP_FOLDER, AppFiles, app_files, imports, lacking, layer, own_tops, runtime_needs
 from .optimize import Level, learn
 from .record import Needs, holder, needs, stdlib_roots, unused_modules
 from .recording import Recording
@@ -63,6 +67,8 @@ class Build:
     served: Checked | None = None  # the app's interface and worker (None: a build of an older plugin)
     level: Level = field(default_factory=lambda: Level(2))
     levers: list[Lever] = field(default_factory=list)  # what would shrink it, weighed (advice.levers)
+    app_layer: bytes | None = None  # scratch_image_layout = layers: the app's own files, compiled (layers.layer)
+    app_files: AppFiles | None = None
 
     def serving(self) -> str:
         """``ASGI app under gunicorn's asgi worker; optimize 2`` for the report."""
@@ -73,7 +79,8 @@ class Build:
 
 
 def launcher_of(settings: Settings) -> Launcher:
-    return Launcher(app_of(settings), settings.port, settings.workers, settings.worker_class)
+    layer = APP_FOLDER if settings.layout == "layers" else None
+    return Launcher(app_of(settings), settings.port, settings.workers, settings.worker_class, layer)
 
 
 def freeze_spec(
@@ -172,9 +179,12 @@ def build_binary(settings: Settings, cache: Path, progress: Progress, rebuild: b
             if change is None and (damage := damaged(final)):
                 progress(f"cache: {key} {damage}: rebuilding")
                 change = "its cached binary cannot be trusted"
+            own = app_layer_files(final, settings) if change is None else None
+            if change is None and own is not None:
+                change = runtime_lacks(final, settings, own)
             if change is None:
                 progress(f"cached build {key} ({final / BINARY})")
-                return _read_build(final, key)
+                return with_app_layer(_read_build(final, key), own)
             progress(f"building {key}: {change}")
             return _build(settings, final, progress)
     except OSError as error:  # a full, read-only or missing cache folder, met by our own writes
@@ -210,10 +220,16 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
     elif settings.optimize is None:
         level = Level(2, "not learnt: scratch_image_record is false")
     learnt = needs(recorded, settings.app_path, recording.excludes) if recorded else Needs()
+    own: AppFiles | None = None
+    if settings.layout == "layers":  # the app's own go to a layer of their own; the runtime gets what they import
+        tops = own_tops(app_of(settings).module, settings.app_path, recorded.modules if recorded else None)
+        own = app_files(tops, settings.app_path)
+        learnt = runtime_needs(learnt, own)
+    wanted = imports(own) if own is not None else ()
     unused: tuple[str, ...] = ()
     if recorded is not None and "unused" in settings.trim:  # the settings refuse the trim without a record
-        unused = unused_modules(recorded, settings.app_path, bootstrap_modules())
-    spec = freeze_spec(settings, launcher, learnt, unused, level.level)
+        unused = unused_modules(recorded, settings.app_path, (*bootstrap_modules(), *wanted))
+    spec = freeze_spec(settings, launcher, learnt, (*unused, *(own.tops if own else ())), level.level)
     frozen = stage("freeze", lambda: freeze(spec, workdir))
     static = stage("staticize", lambda: staticize(frozen, workdir / BINARY, XZ[settings.compression]))
     analysis = stage("breakdown", lambda: analyse(static.binary, frozen, recorded, learnt, static.tar))
@@ -232,6 +248,7 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
         "level": dataclasses.asdict(level),
         "levers": [lever.to_dict() for lever in found],
         "binary": made(static.binary),
+        "layers": {"tops": list(own.tops), "modules": held(analysis.entries)} if own is not None else None,
     }
     (workdir / FACTS).write_text(json.dumps(facts, indent=1))
     for bulky in ("build", "dist", "patched"):
@@ -239,7 +256,34 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
     shutil.rmtree(final, ignore_errors=True)
     workdir.rename(final)
     done = recorded is not None
-    return Build(final / BINARY, final.name, False, seconds, contributors, done, served, level, found)
+    built = Build(final / BINARY, final.name, False, seconds, contributors, done, served, level, found)
+    return with_app_layer(built, own)
+
+
+def held(entries: Iterable[Entry]) -> list[str]:
+    """The modules the runtime holds: its archive's, its base library's (os, encodings, …) and its
+    extension modules'."""
+    names: set[str] = set()
+    for entry in entries:
+        if entry.kind == "module":
+            names.add(entry.name)
+        elif entry.kind == "binary" and entry.name.endswith(".so"):
+            names.add(extension_module(entry.name))
+        elif entry.name == "base_library.zip":
+            stored = (
+                entry.data if entry.data.startswith(b"PK") else zlib.decompress(entry.data)
+            )  # as the CArchive keeps it
+            with zipfile.ZipFile(io.BytesIO(stored)) as library:
+                stems = (name.removesuffix(".pyc").removesuffix("/__init__") for name in library.namelist())
+                names |= {stem.replace("/", ".") for stem in stems}
+    return sorted(names)
+
+
+def with_app_layer(build: Build, own: AppFiles | None) -> Build:
+    """The build with the app's layer made of ``own`` (milliseconds: compiled again at every session)."""
+    if own is None:
+        return build
+    return dataclasses.replace(build, app_layer=layer(own, build.level.level), app_files=own)
 
 
 def _as_path(data: tuple[str, str]) -> tuple[Path, str]:
@@ -293,6 +337,20 @@ def changed(folder: Path) -> str | None:
         if _listing(Path(path)) != names:
             return f"the files in {path} changed"
     return None
+
+
+def app_layer_files(folder: Path, settings: Settings) -> AppFiles | None:
+    """The app's own files now, for a cached runtime of ``scratch_image_layout = layers`` (None: single)."""
+    facts = json.loads((folder / FACTS).read_text()).get("layers")
+    return app_files(facts["tops"], settings.app_path) if facts else None
+
+
+def runtime_lacks(folder: Path, settings: Settings, own: AppFiles) -> str | None:
+    """Why the cached runtime cannot serve the app as it is now: it imports a module the runtime lacks."""
+    held = json.loads((folder / FACTS).read_text())["layers"]["modules"]
+    excluded = (*settings.excludes, *trim.excludes(settings.trim))
+    missing = lacking(imports(own), held, excluded)
+    return f"the app now imports {missing[0]}, which the runtime lacks" if missing else None
 
 
 def made(binary: Path) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from .breakdown import Contributor
 from .errors import ScratchImageError
 from .inspect import FileEntry, compressed_size, image_layers, merge_layers, shells
+from .layers import add_files, entry
 
 if TYPE_CHECKING:
     import docker
@@ -35,6 +36,16 @@ class ImageSpec:
     port: int
     labels: Mapping[str, str] = field(default_factory=dict)
     files: Mapping[str, bytes] = field(default_factory=dict)  # extra read-only files by path (sbom.scanner_files)
+    app_layer: bytes | None = None  # scratch_image_layout = layers: the app's own files, a layer of their own
+
+    def config(self) -> dict[str, object]:
+        """The image's configuration as an image config's ``config`` holds it (what ``changes`` apply)."""
+        return {
+            "User": str(self.user),
+            "ExposedPorts": {f"{self.port}/tcp": {}},
+            "Entrypoint": [ENTRYPOINT],
+            "Labels": dict(sorted(self.labels.items())),
+        }
 
     def changes(self) -> list[str]:
         """The image's configuration, as the Dockerfile instructions the engine applies on import."""
@@ -49,30 +60,13 @@ class ImageSpec:
         """
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            tar.addfile(_entry("tmp", tarfile.DIRTYPE, 0o1777))
-            binary = _entry(ENTRYPOINT.lstrip("/"), tarfile.REGTYPE, 0o755)
+            tar.addfile(entry("tmp", tarfile.DIRTYPE, 0o1777))
+            binary = entry(ENTRYPOINT.lstrip("/"), tarfile.REGTYPE, 0o755)
             binary.size = self.binary.stat().st_size
             with self.binary.open("rb") as stream:
                 tar.addfile(binary, stream)
             add_files(tar, self.files)
         return buffer.getvalue()
-
-
-def add_files(tar: tarfile.TarFile, files: Mapping[str, bytes]) -> None:
-    """``files`` as root's read-only members (0444, folders 0555), each folder once, before its files."""
-    folders = sorted({str(parent) for path in files for parent in Path(path).parents if str(parent) != "."})
-    for folder in folders:
-        tar.addfile(_entry(folder, tarfile.DIRTYPE, 0o555))
-    for path, content in sorted(files.items()):
-        member = _entry(path, tarfile.REGTYPE, 0o444)
-        member.size = len(content)
-        tar.addfile(member, io.BytesIO(content))
-
-
-def _entry(name: str, kind: bytes, mode: int) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.type, info.mode, info.uid, info.gid, info.mtime = kind, mode, 0, 0, 0
-    return info
 
 
 def build_image(client: docker.DockerClient, spec: ImageSpec, tag: str, rootfs: bytes | None = None) -> str:
@@ -83,34 +77,72 @@ def build_image(client: docker.DockerClient, spec: ImageSpec, tag: str, rootfs: 
     """
     import docker.errors
 
+    rootfs = rootfs or spec.rootfs()
     try:
-        # The whole reference as the repository: Podman ignores a separate tag (and would name it :latest).
-        client.api.import_image_from_data(rootfs or spec.rootfs(), repository=tag, changes=spec.changes())
+        if spec.app_layer is not None:
+            client.images.load(archive(spec, tag, [rootfs, spec.app_layer]))
+        else:
+            # The whole reference as the repository: Podman ignores a separate tag (and would name it :latest).
+            client.api.import_image_from_data(rootfs, repository=tag, changes=spec.changes())
         return str(client.images.get(tag).id)
     except docker.errors.APIError as error:
         raise ScratchImageError(f"image: the engine refused the image {tag}: {error.explanation}") from None
 
 
-def known_compressed(memo: Path, rootfs: bytes, layers: list[str]) -> int | None:
-    """The gzipped size of the image's one layer, computed once per binary and kept in ``memo``.
+def archive(spec: ImageSpec, tag: str, layers: list[bytes]) -> bytes:
+    """A ``docker load`` archive of ``layers`` in order, configured by ``spec`` and tagged ``tag``.
 
-    The layer is the root filesystem as sent, byte for byte, when the engine's diff ID of it (``layers``,
-    from ``RootFS.Layers``) is that tar's sha256, and only then is the kept figure used; else None, and the
-    layers are exported and measured.
+    Each layer is its tar byte for byte, so its diff ID is that tar's sha256: the runtime's is the same in
+    every image of the same binary, which is what lets a registry keep it once and a release push the app's.
     """
+    diff_ids = [f"sha256:{hashlib.sha256(layer).hexdigest()}" for layer in layers]
+    machine = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
+    history = [{"created_by": "pytest-scratchimage: the runtime"}, {"created_by": "pytest-scratchimage: the app"}]
+    config = json.dumps(
+        {
+            "architecture": machine,
+            "os": "linux",
+            "config": spec.config(),
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+            "history": history[: len(layers)],
+        },
+        sort_keys=True,
+    ).encode()
+    name = f"{hashlib.sha256(config).hexdigest()}.json"
+    paths = [f"{diff_id[7:]}/layer.tar" for diff_id in diff_ids]
+    manifest = json.dumps([{"Config": name, "RepoTags": [tag], "Layers": paths}]).encode()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for path, content in [(name, config), *zip(paths, layers, strict=True), ("manifest.json", manifest)]:
+            member = entry(path, tarfile.REGTYPE, 0o644)
+            member.size = len(content)
+            tar.addfile(member, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def known_compressed(memo: Path, rootfs: bytes, layers: list[str], app_layer: bytes | None = None) -> int | None:
+    """The gzipped size of the image's layers, the runtime's computed once per binary and kept in ``memo``.
+
+    The runtime's layer is the root filesystem as sent, byte for byte, when the engine's diff ID of it
+    (``layers``, from ``RootFS.Layers``) is that tar's sha256, and only then is the kept figure used; the
+    same holds for the app's layer, which is small and weighed each time. Else None, and the layers are
+    exported and measured.
+    """
+    sent = [rootfs] if app_layer is None else [rootfs, app_layer]
     digest = f"sha256:{hashlib.sha256(rootfs).hexdigest()}"
-    if layers != [digest]:
+    if layers != [f"sha256:{hashlib.sha256(layer).hexdigest()}" for layer in sent]:
         return None
+    thin = compressed_size([app_layer]) if app_layer is not None else 0
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         kept = json.loads(memo.read_text())
         if kept["diff_id"] == digest:
-            return int(kept["compressed"])
+            return int(kept["compressed"]) + thin
     compressed = compressed_size([rootfs])
     with contextlib.suppress(OSError):  # a read-only cache: measured again next time
         partial = memo.with_name(f"{memo.name}.{os.getpid()}")
         partial.write_text(json.dumps({"diff_id": digest, "compressed": compressed}))
         partial.replace(memo)  # whole, even with other processes (xdist workers) at it
-    return compressed
+    return compressed + thin
 
 
 @dataclass

@@ -22,7 +22,7 @@ gc.disable()  # what the imports allocate lives as long as the app: collecting d
 
 from gunicorn.app.base import BaseApplication
 
-from {module} import {attribute} as _target
+{import_app}
 
 gc.enable()
 gc.freeze()  # and later collections, in the arbiter and its forked workers, need not walk it
@@ -56,6 +56,7 @@ class Launcher:
     port: int
     workers: int
     worker_class: str = "sync"
+    layer: str | None = None  # the folder of the app's own layer (layers.APP_FOLDER), or None: frozen in
 
     def options(self) -> dict[str, object]:
         """gunicorn's settings: /tmp is the one writable place in a hardened run."""
@@ -79,9 +80,16 @@ class Launcher:
 
     def render(self) -> str:
         return _TEMPLATE.format(
-            app=self.app,
-            module=self.app.module,
-            attribute=self.app.attribute,
-            options=self.options(),
-            call="()" if self.app.call else "",
+            app=self.app, import_app=self.import_app(), options=self.options(), call="()" if self.app.call else ""
+        )
+
+    def import_app(self) -> str:
+        """A literal import that PyInstaller follows into the app; from the app's layer, one by name that it
+        does not (the app's imports are then given as hidden imports, and the app is excluded)."""
+        if self.layer is None:
+            return f"from {self.app.module} import {self.app.attribute} as _target"
+        return (
+            f"import sys\n\nsys.path.insert(0, {self.layer!r})  # the app's own layer, apart from the runtime\n"
+            f"from importlib import import_module\n\n"
+            f"_target = getattr(import_module({self.app.module!r}), {self.app.attribute!r})"
         )

@@ -38,6 +38,7 @@ class SizeReport:
     levers: list[Lever] = field(default_factory=list)  # what would shrink it (advice.levers)
     sbom: str | None = None  # where the binary's CycloneDX SBOM was written (scratch_image_sbom)
     scanners: str = ""  # what trivy and syft find in the image's files (sbom.scanner_view)
+    layers: str = ""  # scratch_image_layout = layers: the runtime's and the app's layers (session.layers_line)
 
     def merge(self, other: SizeReport) -> SizeReport:
         """One report of two sessions of the same image (two xdist workers): the worst start and memory."""
@@ -76,6 +77,8 @@ class SizeReport:
         ]
         if self.served:
             lines.append(f"served   {self.served}")
+        if self.layers:
+            lines.append(f"layers   {self.layers}")
         if top:
             lines.append(f"largest  {top}")
         if self.contributors:

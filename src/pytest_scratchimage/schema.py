@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 PREFIX = "scratch_image_"
 COMPRESSIONS = ("xz", "zlib", "zlib-only")  # see freeze.ZLIB_LEVELS and staticize.XZ
+LAYOUTS = ("single", "layers")  # see layers.py
 _NAME = r"[A-Za-z_]\w*"
 _DOTTED = rf"{_NAME}(?:\.{_NAME})*"
 _APP = rf"(?P<module>{_DOTTED}):(?P<attribute>{_NAME})(?P<call>\(\))?"
@@ -340,6 +341,11 @@ SCHEMA: tuple[Setting, ...] = (
         f"opt-in levers that leave parts of Python out, one a line: {', '.join(TRIMS)}",
     ),
     Setting("exclude_files", "linelist", str, None, "patterns of collected files to leave out, e.g. falcon/cyutil/*"),
+    Setting(
+        "layout", "string", one_of(LAYOUTS, f"one of {', '.join(LAYOUTS)}"), "single",
+        "single: one layer, the app frozen into the one binary; layers: the runtime in one layer and the app's "
+        "own modules in a thin second one, made again alone when the app changes",
+    ),
     Setting(
         "compression", "string", one_of(COMPRESSIONS, f"one of {', '.join(COMPRESSIONS)}"), "xz",
         "xz: the smallest image; zlib: starts sooner; zlib-only: the biggest, starts soonest",

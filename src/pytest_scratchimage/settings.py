@@ -43,6 +43,7 @@ class Settings:
     copy_metadata: tuple[str, ...]
     trim: tuple[str, ...]
     exclude_files: tuple[str, ...]
+    layout: str  # single or layers
     compression: str
     extra_files: tuple[tuple[Path, str], ...]
     env: tuple[tuple[str, str], ...]
