@@ -158,3 +158,69 @@ def test_the_engine_lost_mid_session_fails_what_needs_it_and_the_summary_prints(
     assert left is not None
     assert engine.containers.get(left[1]).status == "running"  # left indeed, for the reaper (here: leftovers)
     assert engine.images.get(left[2])
+
+
+def test_a_container_removed_by_hand_fails_the_next_test_that_needs_it(
+    pytester: pytest.Pytester, built_fixture_app: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        import docker
+
+        def test_removes_then_fails(scratch_container):
+            docker.from_env().containers.get(scratch_container.id).remove(force=True)
+            assert False, "its report reads the container's log, gone"
+
+        def test_needs_it(scratch_http):
+            pass
+        """
+    )
+    result = pytester.runpytest("--scratch-image", *built_fixture_app, "-p", "no:randomly")
+    survived(result)
+    result.assert_outcomes(failed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["run: the container * was removed during the session (docker rm?) before *::test_needs_it could use it"]
+    )
+    result.stdout.fnmatch_lines(["*- scratch container, log tail -*", "run: the container * is gone"])
+
+
+@pytest.fixture
+def crash_app(fixture_app_ini: dict[str, str]) -> list[str]:
+    """Inner-session options for the app that crashes after its first answer (no gate but its tests fails)."""
+    settings = {"app": "crash_app:application", "app_path": str(APPS), "health_path": "/", "record": "false"}
+    ini = settings | {"compression": "zlib-only", "budget": "20MB", "env": "CRASH_AFTER_FIRST=1"}
+    ini["cache_dir"] = fixture_app_ini["cache_dir"]  # built once, then cached with the fixture app's binaries
+    return [arg for name, value in ini.items() for arg in ("-o", f"scratch_image_{name}={value}")]
+
+
+def test_an_app_that_crashes_after_its_first_answer_fails_the_next_test_that_needs_it(
+    pytester: pytest.Pytester, crash_app: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        import time
+
+        import pytest
+        import requests
+
+        def test_crashes_it(scratch_http, scratch_container):
+            with pytest.raises(requests.ConnectionError):
+                scratch_http.get("/")
+            deadline = time.monotonic() + 30
+            while scratch_container.status() == "running" and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+        def test_needs_it(scratch_http):
+            pass
+
+        def test_needs_nothing():
+            pass
+        """
+    )
+    result = pytester.runpytest("--scratch-image", *crash_app, "-p", "no:randomly")
+    survived(result)
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        ["run: the app exited with code * before *::test_needs_it could use it (it stopped mid-session); its log*"]
+    )
+    assert "FAILED scratch_image_budget" not in result.stdout.str()  # the tests alone fail the session
