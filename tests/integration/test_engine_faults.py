@@ -45,10 +45,14 @@ class Relay:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.address = f"tcp://127.0.0.1:{self.listener.getsockname()[1]}"
         self.open: list[socket.socket] = []
         self.lock = threading.Lock()
+        self._listen(0)
+        self.address = f"tcp://127.0.0.1:{self.port}"
+
+    def _listen(self, port: int) -> None:
+        self.listener = socket.create_server(("127.0.0.1", port))
+        self.port = int(self.listener.getsockname()[1])
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
 
@@ -76,17 +80,33 @@ class Relay:
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
                 connection.close()
+            self.open.clear()
+
+    def restart(self, meanwhile: Callable[[], None]) -> None:
+        """Cut, do ``meanwhile`` (remove the containers, as an engine restarted without them), answer again."""
+        self.cut()
+        meanwhile()
+        self._listen(self.port)
 
 
 class CutEngine:
-    """A plugin for the inner session: its ``cut_engine`` fixture cuts the relay."""
+    """A plugin for the inner session: its ``cut_engine`` fixture cuts the relay; ``restart_engine(id)`` cuts it,
+    removes that container, and relays again."""
 
-    def __init__(self, relay: Relay) -> None:
+    def __init__(self, relay: Relay, engine: docker.DockerClient) -> None:
         self.relay = relay
+        self.engine = engine
 
     @pytest.fixture
     def cut_engine(self) -> Callable[[], None]:
         return self.relay.cut
+
+    @pytest.fixture
+    def restart_engine(self) -> Callable[[str], None]:
+        def restart(container: str) -> None:
+            self.relay.restart(lambda: self.engine.containers.get(container).remove(force=True))
+
+        return restart
 
 
 @pytest.fixture
@@ -138,7 +158,9 @@ def test_the_engine_lost_mid_session_fails_what_needs_it_and_the_summary_prints(
             pass
         """
     )
-    result = pytester.runpytest("--scratch-image", *built_fixture_app, "-p", "no:randomly", plugins=[CutEngine(relay)])
+    result = pytester.runpytest(
+        "--scratch-image", *built_fixture_app, "-p", "no:randomly", plugins=[CutEngine(relay, engine)]
+    )
     survived(result)
     result.assert_outcomes(passed=1, failed=1, errors=1)
     lost = f"engine: the Docker engine stopped answering at {relay.address} during"
@@ -224,3 +246,29 @@ def test_an_app_that_crashes_after_its_first_answer_fails_the_next_test_that_nee
         ["run: the app exited with code * before *::test_needs_it could use it (it stopped mid-session); its log*"]
     )
     assert "FAILED scratch_image_budget" not in result.stdout.str()  # the tests alone fail the session
+
+
+@pytest.mark.usefixtures("leftovers")
+def test_the_engine_restarted_without_the_container_fails_the_next_test_that_needs_it(
+    pytester: pytest.Pytester, relay: Relay, built_fixture_app: list[str], engine: docker.DockerClient
+) -> None:
+    pytester.makepyfile(
+        """
+        def test_restarts_the_engine(scratch_container, restart_engine):
+            restart_engine(scratch_container.id)
+
+        def test_needs_it(scratch_http):
+            pass
+
+        def test_needs_nothing():
+            pass
+        """
+    )
+    plugins = [CutEngine(relay, engine)]
+    result = pytester.runpytest("--scratch-image", *built_fixture_app, "-p", "no:randomly", plugins=plugins)
+    survived(result)
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        ["run: the container * was removed during the session (docker rm?) before *::test_needs_it could use it"]
+    )
+    assert "left container" not in result.stdout.str()  # the engine answers again: cleanup removed the rest
