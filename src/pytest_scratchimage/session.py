@@ -319,11 +319,9 @@ class ScratchSession:
         left = [f"container {str(c.id)[:12]}" for c in containers] + [f"image tag {tag}" for tag in tags]
         try:
             with engine_call("cleanup"):
-                if (
-                    not wait
-                    and self._client.ping()
-                    and remove_detached(docker_host, version, [str(c.id) for c in containers], tags)
-                ):
+                # the ping first: a process of its own, handed a lost engine, could not say what it left
+                ids = [str(c.id) for c in containers]
+                if not wait and self._client.ping() and remove_detached(docker_host, version, ids, tags):
                     return
                 for container in containers:
                     remove(container)

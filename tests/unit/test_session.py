@@ -135,3 +135,27 @@ def test_cleanup_without_the_engine_says_what_it_left_and_never_raises(
     ]
     lost.release()  # nothing more to remove, nothing more said
     assert len(said) == 1
+
+
+def test_a_lost_engine_is_told_before_the_removal_is_handed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import requests
+
+    def refused() -> bool:
+        raise requests.ConnectionError(FileNotFoundError(2, "No such file or directory"))
+
+    removals = Removals()
+    monkeypatch.setattr(session, "remove_detached", removals.detach)
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    said: list[str] = []
+    lost = removals.session(tmp_path)
+    lost.progress = said.append
+    assert lost._client is not None
+    lost._client.ping = refused
+    lost.close(wait=False)
+    assert removals.detached == []
+    assert said == [
+        "engine: the Docker engine stopped answering at unix:///var/run/docker.sock during cleanup (No such file or "
+        "directory); left container c1 and image tag p/api:1: the next session on this engine removes them"
+    ]
