@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .audit import Audit, failures
 from .diff import BaselineDiff, diff_of, lines
-from .errors import ScratchImageError
+from .errors import ScratchImageError, engine_call
 from .options import Options
 from .report import SizeReport, gate
 from .schema import SETTINGS
@@ -88,7 +88,10 @@ def keep_tested(audit: Audit | None, settings: Settings, session: ScratchSession
 
     if red or audit is None:
         return not_kept(settings.tag, settings.save, "the session failed" if red else "the image was not audited")
-    return keep(_client(session), audit.id, settings.tag, settings.save) if settings.hold else []
+    if not settings.hold:
+        return []
+    with engine_call("the keeping of the tested image"):
+        return keep(_client(session), audit.id, settings.tag, settings.save)
 
 
 def write_html(
@@ -117,7 +120,7 @@ def _release(session: ScratchSession | None, held: list[str]) -> None:
     elif held:
         from .ship import release
 
-        with contextlib.suppress(ScratchImageError):  # no engine answers: the reaper removes them, their owner gone
+        with contextlib.suppress(ScratchImageError), engine_call("cleanup"):  # no engine: the reaper removes them
             release(_client(None), held)
 
 

@@ -304,12 +304,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     container = getattr(item, "funcargs", {}).get("scratch_container")
     if report.failed and container is not None:
-        from .diagnose import hints
-
-        log = container.logs()
-        fixes = "".join(f"\nto fix: {hint}" for hint in hints(log))
-        report.sections.append((f"scratch container {container.status()}, log tail", tail(log) + fixes))
+        report.sections.append(_log_section(container))
     return report
+
+
+def _log_section(container: ScratchContainer) -> tuple[str, str]:
+    """A failing test's section: the container's status and log tail, or why the engine could not give them."""
+    from .diagnose import hints
+    from .errors import engine_call
+
+    try:
+        with engine_call("the reading of the container's log", f"run: the container {container.id[:12]} is gone"):
+            log, status = container.logs(), container.status()
+    except ScratchImageError as error:
+        return "scratch container, log tail", str(error)
+    fixes = "".join(f"\nto fix: {hint}" for hint in hints(log))
+    return f"scratch container {status}, log tail", tail(log) + fixes
 
 
 @pytest.hookimpl(wrapper=True)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from .audit import Audit, audit_of, resolve_uid
 from .build import Build, Progress, build_binary
 from .cleanup import KEEP, LABEL_PREFIX, OWNER, REPOSITORY, SESSION, Owner, reap, remove_detached
-from .errors import ScratchImageError
+from .errors import EngineLost, ScratchImageError, engine_call
 from .image import LAYER, ImageSpec, ScratchImage, build_image, known_compressed
 from .inspect import compressed_size, image_layers, layer_file
 from .layers import AppFiles
@@ -137,7 +137,8 @@ class ScratchSession:
             raise self._error
         if self._image is None:
             try:
-                self._image = self._make_image()
+                with engine_call("the making of the image"):
+                    self._image = self._make_image()
             except ScratchImageError as error:
                 self._error = error
                 raise
@@ -215,14 +216,15 @@ class ScratchSession:
         if self._image is None:
             return None
         image = self._image
-        try:
-            attrs = self.client().images.get(image.id).attrs
-            passwd = layer_file((io.BytesIO(layer) for layer in image.layers()), "/etc/passwd")
-            running = [c for c in self.containers if c.status() == "running"]
-            processes = [(pid, uid) for c in running for pid, uid in c.process_users().items()]
-        except docker.errors.DockerException as error:
-            raise ScratchImageError(f"audit: the engine could not show {image.tag}: {error}") from None
-        return audit_of(image.id, image.tag, attrs, image.files(), passwd, processes)
+        with engine_call("the session gate's audit"):
+            try:
+                attrs = self.client().images.get(image.id).attrs
+                passwd = layer_file((io.BytesIO(layer) for layer in image.layers()), "/etc/passwd")
+                running = [c for c in self.containers if c.status() == "running"]
+                processes = [(pid, uid) for c in running for pid, uid in c.process_users().items()]
+            except docker.errors.DockerException as error:
+                raise ScratchImageError(f"audit: the engine could not show {image.tag}: {error}") from None
+            return audit_of(image.id, image.tag, attrs, image.files(), passwd, processes)
 
     def own_tags(self) -> list[str]:
         """The tags this session made, which the end of the session removes."""
@@ -267,12 +269,17 @@ class ScratchSession:
         It is not restarted: a restart would hide the crash that a gate exists to catch.
         """
         if self._default is not None:
-            check_running(self._default.container, f"{user} could use it (it stopped mid-session)")
+            with engine_call(f"the check that {user} could use the container", removed(self._default.id, user)):
+                check_running(self._default.container, f"{user} could use it (it stopped mid-session)")
 
     def start(self, environment: dict[str, str] | None = None, network: str | None = None) -> ScratchContainer:
         """Another container of the image, ready; ``environment`` adds to ``scratch_image_env``, ``network``
         replaces ``scratch_image_network``."""
         image = self.image()
+        with engine_call("the start of a container"):
+            return self._start(image, environment, network)
+
+    def _start(self, image: ScratchImage, environment: dict[str, str] | None, network: str | None) -> ScratchContainer:
         environment = dict(self.settings.env) | (environment or {})
         network = network or self.settings.network
         client = self.client()
@@ -347,13 +354,22 @@ class ScratchSession:
         if not self.hold:
             self._image, self._own_tag = None, None
         docker_host, version = os.environ.get("DOCKER_HOST", ""), str(self._client.api.api_version)
-        if not wait and remove_detached(docker_host, version, [str(c.id) for c in containers], tags):
-            return
-        for container in containers:
-            remove(container)
-        for tag in tags:
-            with contextlib.suppress(docker.errors.APIError):
-                self._client.images.remove(tag)
+        left = [f"container {str(c.id)[:12]}" for c in containers] + [f"image tag {tag}" for tag in tags]
+        try:
+            with engine_call("cleanup"):
+                # the ping first: a process of its own, handed a lost engine, could not say what it left
+                ids = [str(c.id) for c in containers]
+                if not wait and self._client.ping() and remove_detached(docker_host, version, ids, tags):
+                    return
+                for container in containers:
+                    remove(container)
+                    left.pop(0)
+                for tag in tags:
+                    with contextlib.suppress(docker.errors.APIError):
+                        self._client.images.remove(tag)
+                    left.pop(0)
+        except EngineLost as error:  # cleanup never raises: the reaper of the next session removes what is left
+            self.progress(f"{error.lost}; left {' and '.join(left)}: the next session on this engine removes them")
 
     def release(self, wait: bool = True) -> None:
         """Close, the image held for the end of the session included."""
@@ -371,6 +387,13 @@ def layers_line(runtime: bytes, app: bytes, files: AppFiles | None) -> str:
     return (
         f"runtime {format_size(len(runtime))}; app {format_size(len(app))} ({what}), {pushed} gzipped: what a "
         "release of the app's code alone pushes"
+    )
+
+
+def removed(container_id: str, user: str) -> str:
+    """The headline of a container gone from the engine (``docker rm``, an engine restarted without it)."""
+    return (
+        f"run: the container {container_id[:12]} was removed during the session (docker rm?) before {user} could use it"
     )
 
 

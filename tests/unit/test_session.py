@@ -56,7 +56,7 @@ class Removals:
         made = ScratchSession(resolve({"app": "api:app"}, tmp_path), tmp_path, lambda message: None)
         removed = self.here
         api = SimpleNamespace(api_version="1.41")
-        made._client = SimpleNamespace(api=api, images=SimpleNamespace(remove=removed.append))
+        made._client = SimpleNamespace(api=api, images=SimpleNamespace(remove=removed.append), ping=lambda: True)
         container = SimpleNamespace(id="c1", remove=lambda force: removed.append("c1"))
         made.containers = [ScratchContainer("c1", "http://127.0.0.1:1", 8000, 0.5, "/", container)]
         made._image = SimpleNamespace(tag="p/api:1")  # type: ignore[assignment]
@@ -113,3 +113,49 @@ def test_a_held_image_stays_until_released(tmp_path: Path, monkeypatch: pytest.M
     assert removals.detached == [("1.41", ["c1"], [])]  # the containers go; the image waits
     held.release(wait=False)
     assert removals.detached[-1] == ("1.41", [], ["p/api:1"])
+
+
+def test_cleanup_without_the_engine_says_what_it_left_and_never_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import requests
+
+    def refused(force: bool) -> None:
+        raise requests.ConnectionError(ConnectionRefusedError(111, "Connection refused"))
+
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:2375")
+    said: list[str] = []
+    lost = Removals().session(tmp_path)
+    lost.progress = said.append
+    lost.containers[0].container.remove = refused
+    lost.close()
+    assert said == [
+        "engine: the Docker engine stopped answering at tcp://127.0.0.1:2375 during cleanup (Connection refused); "
+        "left container c1 and image tag p/api:1: the next session on this engine removes them"
+    ]
+    lost.release()  # nothing more to remove, nothing more said
+    assert len(said) == 1
+
+
+def test_a_lost_engine_is_told_before_the_removal_is_handed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import requests
+
+    def refused() -> bool:
+        raise requests.ConnectionError(FileNotFoundError(2, "No such file or directory"))
+
+    removals = Removals()
+    monkeypatch.setattr(session, "remove_detached", removals.detach)
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    said: list[str] = []
+    lost = removals.session(tmp_path)
+    lost.progress = said.append
+    assert lost._client is not None
+    lost._client.ping = refused
+    lost.close(wait=False)
+    assert removals.detached == []
+    assert said == [
+        "engine: the Docker engine stopped answering at unix:///var/run/docker.sock during cleanup (No such file or "
+        "directory); left container c1 and image tag p/api:1: the next session on this engine removes them"
+    ]
