@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_scratchimage.image import LAYER, ImageSpec, known_compressed
+from pytest_scratchimage.image import LAYER, ImageSpec, archive, known_compressed
 from pytest_scratchimage.inspect import compressed_size
 
 BINARY = b"\x7fELF pretend static binary\x00" * 100
@@ -80,3 +80,40 @@ def test_a_cache_that_cannot_be_written_still_gives_the_figure(spec: ImageSpec, 
     rootfs = spec.rootfs()
     digest = f"sha256:{hashlib.sha256(rootfs).hexdigest()}"
     assert known_compressed(tmp_path / "missing" / LAYER, rootfs, [digest]) == compressed_size([rootfs])
+
+
+def sha(data: bytes) -> str:
+    return f"sha256:{hashlib.sha256(data).hexdigest()}"
+
+
+def test_a_two_layer_archive_holds_each_layer_byte_for_byte_in_order(tmp_path: Path) -> None:
+    spec = ImageSpec(tmp_path / "app", 65535, 8000, {"b": "2", "a": "1"}, app_layer=b"thin")
+    made = archive(spec, "pytest-scratchimage/app:1", [b"runtime", b"thin"])
+    with tarfile.open(fileobj=io.BytesIO(made)) as tar:
+        read = {member.name: tar.extractfile(member).read() for member in tar.getmembers()}  # type: ignore[union-attr]
+    [manifest] = json.loads(read["manifest.json"])
+    assert manifest["RepoTags"] == ["pytest-scratchimage/app:1"]
+    assert [read[path] for path in manifest["Layers"]] == [b"runtime", b"thin"]
+    config = json.loads(read[manifest["Config"]])
+    assert manifest["Config"] == f"{hashlib.sha256(read[manifest['Config']]).hexdigest()}.json"
+    assert config["rootfs"] == {"type": "layers", "diff_ids": [sha(b"runtime"), sha(b"thin")]}
+    assert config["os"] == "linux"
+    assert config["config"] == {
+        "User": "65535",
+        "ExposedPorts": {"8000/tcp": {}},
+        "Entrypoint": ["/app"],
+        "Labels": {"a": "1", "b": "2"},
+    }
+    assert len(config["history"]) == 2
+    assert made == archive(spec, "pytest-scratchimage/app:1", [b"runtime", b"thin"])
+
+
+def test_the_compressed_size_of_two_layers_is_the_runtimes_kept_and_the_apps_weighed(tmp_path: Path) -> None:
+    memo = tmp_path / LAYER
+    runtime, thin = b"runtime" * 1000, b"app" * 10
+    expected = compressed_size([runtime]) + compressed_size([thin])
+    assert known_compressed(memo, runtime, [sha(runtime), sha(thin)], thin) == expected
+    assert json.loads(memo.read_text())["compressed"] == compressed_size([runtime])  # the runtime's alone is kept
+    assert known_compressed(memo, runtime, [sha(runtime), sha(thin)], thin) == expected
+    assert known_compressed(memo, runtime, [sha(runtime), sha(b"other")], thin) is None
+    assert known_compressed(memo, runtime, [sha(runtime)], thin) is None
