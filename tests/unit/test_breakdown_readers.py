@@ -13,6 +13,7 @@ import marshal
 import os
 import shutil
 import subprocess
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -135,9 +136,9 @@ def staticx_tar(frozen: Path, libraries: dict[str, bytes], xz: bool) -> bytes:
     with SxArchive(stream, "w", compress=xz) as archive:
         archive.add_program(str(frozen), frozen.name)
         for name, content in libraries.items():
-            library = frozen.with_name(name.replace("/", "_"))
-            library.write_bytes(content)
-            with library.open("rb") as file:
+            with tempfile.TemporaryFile() as file:  # as StaticX adds a library: a patched copy of it
+                file.write(content)
+                file.seek(0)
                 archive.add_fileobj(name, file)
         archive.add_interp_symlink("/lib64/ld-linux-x86-64.so.2")
     return stream.getvalue()
