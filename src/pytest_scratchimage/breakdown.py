@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .record import Needs, Record
 
 XZ_MAGIC = b"\xfd7zXZ\x00"
+EXTENSION = re.compile(r"\.(?:cpython-[^./]+|abi3)\.so$")  # what ends an extension module's file name
 Group = tuple[str, str]
 
 
@@ -78,7 +79,7 @@ def entry_group(name: str, typecode: str) -> Group:
     if _is_extension(name):
         return module_group(extension_module(name))
     if ".dist-info/" in name or ".egg-info/" in name:
-        return "package", re.split(r"-\d", name.split("/")[0])[0].lower().replace("-", "_")
+        return "package", distribution(name)
     if typecode == "x":  # a data file goes with the package that holds it
         return module_group(name.split("/")[0])
     if typecode == "b":
@@ -90,8 +91,17 @@ def entry_group(name: str, typecode: str) -> Group:
 
 def extension_module(name: str) -> str:
     """The module an extension entry is: ``lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so`` → ``_ssl``."""
-    stem = re.split(r"\.(?:cpython-[^.]+|abi3)\.so$", name)[0]
+    stem = EXTENSION.split(name)[0]
     return stem.rpartition("/")[2] if "lib-dynload/" in name else stem.replace("/", ".")
+
+
+def distribution(name: str) -> str:
+    """The distribution whose metadata ``name`` is: ``Flask_Login-0.6.3.dist-info/RECORD`` → ``flask_login``.
+
+    An egg-info folder made by ``setup.py develop`` has no version: ``my-pkg.egg-info/PKG-INFO`` → ``my_pkg``.
+    """
+    folder = name.partition("/")[0]
+    return re.split(r"-\d|\.(?:dist|egg)-info$", folder)[0].lower().replace("-", "_")
 
 
 class Usage:
@@ -112,7 +122,7 @@ class Usage:
         if self.recorded is None:
             return True
         if ".dist-info/" in name or ".egg-info/" in name:
-            return re.split(r"-\d", name.split("/")[0])[0].lower().replace("-", "_") in self.metadata
+            return distribution(name) in self.metadata
         return name in self.files or any(name.startswith(folder + "/") for folder in self.files)
 
     def libraries(self, binaries: dict[str, bytes]) -> set[str]:
@@ -134,8 +144,7 @@ class Usage:
 
 
 def _is_extension(name: str) -> bool:
-    filename = name.rpartition("/")[2]
-    return ".cpython-" in filename or filename.endswith(".abi3.so")
+    return EXTENSION.search(name) is not None
 
 
 def _needed(elf: bytes) -> list[str]:
@@ -196,7 +205,7 @@ def staticx_entries(tar_bytes: bytes, frozen_name: str) -> Iterator[Entry]:
         for member in tar:
             stream = tar.extractfile(member) if member.isfile() else None
             if stream is not None and not member.name.endswith(frozen_name):
-                group = ("staticx", re.sub(r"\.so(\.\d+)*$", "", member.name.rsplit("/", 1)[-1]))
+                group = ("staticx", re.sub(r"\.so(\.\d+)*$", "", member.name.rpartition("/")[2]))
                 yield Entry(group, stream.read(), name=member.name)
 
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sysconfig
-import zlib
 from pathlib import Path
 
 import pytest
@@ -14,9 +11,9 @@ from pytest_scratchimage.breakdown import (
     Contributor,
     Usage,
     _needed,
+    distribution,
     entry_group,
     extension_module,
-    frozen_entries,
     module_group,
 )
 from pytest_scratchimage.record import Needs, Record
@@ -48,6 +45,7 @@ def test_module_group(module: str, group: tuple[str, str]) -> None:
         ("libssl.so.3", "b", ("library", "libssl")),
         ("libcrypto.so.3", "b", ("library", "libcrypto")),
         ("libz.so.1.2.13", "b", ("library", "libz")),
+        ("pillow.libs/libjpeg-0b3f6ff4.so.62.4.0", "b", ("library", "libjpeg-0b3f6ff4")),
         ("falcon-4.4.0.dist-info/METADATA", "x", ("package", "falcon")),
         ("Flask_Login-0.6.3.dist-info/RECORD", "x", ("package", "flask_login")),
         ("django/conf/locale/af/LC_MESSAGES/django.po", "x", ("package", "django")),
@@ -60,6 +58,8 @@ def test_module_group(module: str, group: tuple[str, str]) -> None:
         ("pyi-python-flag Py_GIL_DISABLED", "o", ("package", "pyi-python-flag Py_GIL_DISABLED")),
         ("my-pkg-1.0.egg-info/PKG-INFO", "x", ("package", "my_pkg")),
         ("my_pkg-1.0.dist-info/METADATA", "x", ("package", "my_pkg")),
+        ("my-pkg.egg-info/PKG-INFO", "x", ("package", "my_pkg")),
+        ("pkg/__pycache__/mod.cpython-311.pyc", "x", ("package", "pkg")),
         ("socketio/static/x.socket.js", "x", ("package", "socketio")),
         ("json", "x", ("stdlib", "json")),
     ],
@@ -78,6 +78,20 @@ def test_entry_group(name: str, typecode: str, group: tuple[str, str]) -> None:
 )
 def test_extension_module(name: str, module: str) -> None:
     assert extension_module(name) == module
+
+
+@pytest.mark.parametrize(
+    ("name", "distribution_name"),
+    [
+        ("falcon-4.4.0.dist-info/METADATA", "falcon"),
+        ("Flask_Login-0.6.3.dist-info/RECORD", "flask_login"),
+        ("my-pkg-1.0.egg-info/PKG-INFO", "my_pkg"),
+        ("my-pkg.egg-info/PKG-INFO", "my_pkg"),
+        ("My.Pkg.dist-info/METADATA", "my.pkg"),
+    ],
+)
+def test_distribution(name: str, distribution_name: str) -> None:
+    assert distribution(name) == distribution_name
 
 
 def test_without_a_record_everything_is_used() -> None:
@@ -124,6 +138,16 @@ def test_a_library_is_used_when_libpython_or_a_used_extension_needs_it() -> None
     assert "libmpdec.so.3" not in live  # no used ELF file names it (these are not ELF files at all)
 
 
+def test_a_library_is_found_by_its_file_name_wherever_it_is_collected() -> None:
+    """DT_NEEDED names a file; PyInstaller may collect it into a folder (``pillow.libs/``)."""
+    import PyInstaller
+
+    run = Path(str(PyInstaller.__file__)).parent / "bootloader" / str(PyInstaller.PLATFORM) / "run"
+    assert "libz.so.1" in _needed(run.read_bytes())
+    binaries = {"libpython3.11.so.1.0": run.read_bytes(), "pkg.libs/libz.so.1": b"", "pkg.libs/libzz.so.1": b""}
+    assert Usage(Record()).libraries(binaries) == {"libpython3.11.so.1.0", "pkg.libs/libz.so.1"}
+
+
 def test_a_contributor_reads_as_its_name_and_size() -> None:
     assert str(Contributor("library", "libpython", 1_280_000, 4_000_000, 0)) == "libpython 1.28 MB"
     assert Contributor("library", "libz", 1) == Contributor("library", "libz", 1, 0, 0)
@@ -139,36 +163,3 @@ def test_a_library_is_live_through_the_extension_that_names_it() -> None:
     assert Usage(Record(modules={"_ssl": ""})).libraries(binaries) == {f"lib-dynload/{ssl.name}", *needed}
     assert Usage(Record(modules={"json": ""})).libraries(binaries) == set()
     assert _needed(b"not an ELF file") == []
-
-
-ONEFILE_ENTRIES = {"libdemo.so.1": b"library bytes " * 300, "demo/data.txt": b"some data\n" * 200}
-
-
-@pytest.fixture(scope="module")
-def onefile(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A onefile made as PyInstaller 6 makes one on Linux: its bootloader, the archive added as an ELF section."""
-    import PyInstaller
-    from PyInstaller.archive.writers import CArchiveWriter
-
-    if shutil.which("objcopy") is None:
-        pytest.skip("objcopy (binutils) is not installed: PyInstaller needs it too")
-    folder = tmp_path_factory.mktemp("onefile")
-    entries = []
-    for name, content in ONEFILE_ENTRIES.items():
-        source = folder / name.replace("/", "_")
-        source.write_bytes(content)
-        entries.append((name, str(source), True, "b" if ".so" in name else "x"))
-    CArchiveWriter(str(folder / "archive"), entries, "libpython3.so")
-    binary = folder / "app"
-    shutil.copyfile(Path(PyInstaller.__file__).parent / "bootloader" / PyInstaller.PLATFORM / "run", binary)
-    subprocess.run(["objcopy", "--add-section", f"pydata={folder / 'archive'}", str(binary)], check=True)
-    return binary
-
-
-def test_each_entry_is_read_where_the_archive_holds_it(onefile: Path) -> None:
-    """The section-header table follows PyInstaller's archive: it does not end the file."""
-    loader, *stored = frozen_entries(onefile, Usage())
-    assert loader.group == ("loader", "PyInstaller bootloader")
-    assert loader.data.startswith(b"\x7fELF")
-    assert sorted(zlib.decompress(entry.data) for entry in stored) == sorted(ONEFILE_ENTRIES.values())
-    assert [entry.group for entry in stored] == [("library", "libdemo"), ("package", "demo")]
