@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ PROBES = """
 """
 
 
-def run(pytester: pytest.Pytester, app: Path, cache: Path) -> tuple[pytest.RunResult, dict[str, object]]:
+def run(pytester: pytest.Pytester, app: Path, cache: Path) -> tuple[pytest.RunResult, dict[str, Any]]:
     ini = {
         "app": "random_api:app", "app_path": str(app), "health_path": "/health", "probe_paths": "/number",
         "layout": "layers", "cache_dir": str(cache),
@@ -40,7 +41,7 @@ def test_an_edit_of_the_app_makes_only_its_layer_again(pytester: pytest.Pytester
     shutil.copytree(FIXTURE_APP, app)
     pytester.makepyfile(PROBES)
     first, seen = run(pytester, app, cache)
-    assert len(seen["layers"]) == 2  # type: ignore[arg-type]
+    assert len(seen["layers"]) == 2
     # compiled, sourceless, root's and read-only
     assert seen["files"] == {"/opt/app": [0o555, 0], "/opt/app/random_api.pyc": [0o444, 0]}
     assert seen["answer"] == ["higherLimit", "lowerLimit", "number"]
@@ -52,5 +53,5 @@ def test_an_edit_of_the_app_makes_only_its_layer_again(pytester: pytest.Pytester
     second.stdout.fnmatch_lines(["*cached build *"])
     assert "building" not in second.stdout.str()
     assert again["answer"] == ["drawn", "higherLimit", "lowerLimit"]
-    assert again["layers"][0] == seen["layers"][0]  # type: ignore[index]: the runtime's, unchanged
-    assert again["layers"][1] != seen["layers"][1]  # type: ignore[index]
+    assert again["layers"][0] == seen["layers"][0]  # the runtime's, unchanged
+    assert again["layers"][1] != seen["layers"][1]
