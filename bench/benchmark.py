@@ -54,6 +54,7 @@ BUSYBOX_INSTALL = "apt-get install -y busybox-static"
 FLOOR_ENGINE = "busybox httpd, FROM scratch"  # the engine's share of a start
 FLOOR_PYTHON = "on host gunicorn"  # Python's share: the app unfrozen
 ONE_TEST = "def test_one():\n    assert True\n"
+PARTS = ("overhead", "builds", "images", "edits")  # --only
 SESSIONS: set[int] = set()  # the PIDs of the pytest sessions this script ran: what they made is theirs
 
 
@@ -98,6 +99,17 @@ class Overhead:
 
 
 @dataclass
+class Edits:
+    """A one-line edit of the app's module, then ``pytest --scratch-image``: seconds to the first answer."""
+
+    layers: list[float] = field(default_factory=list)  # scratch_image_layout = layers, the runtime cached
+    floor: list[float] = field(default_factory=list)  # the edited app started on host gunicorn, the same round
+    single: list[float] = field(default_factory=list)  # layout = single: the whole binary made again
+    delta: list[int] = field(default_factory=list)  # the app layer gzipped: what a code-only release pushes
+    rebuilt: list[str] = field(default_factory=list)  # a layers round that made the runtime again (a defect)
+
+
+@dataclass
 class Results:
     machine: Machine
     image_tag: str = ""
@@ -113,6 +125,7 @@ class Results:
     overhead: Overhead = field(default_factory=Overhead)
     memory_bytes: int | None = None
     throughput: list[Throughput] = field(default_factory=list)
+    edits: Edits = field(default_factory=Edits)
     left_behind: list[str] = field(default_factory=list)  # containers and image tags still there at the end
     wrk: str = ""  # the load generator's command line, for the record
 
@@ -252,6 +265,74 @@ def image_facts(name: str, session: ScratchSession) -> Image:
     assert session.build is not None  # made with the image
     unpacked = sum(c.unpacked for c in session.build.contributors)
     return Image(name, image.size, unpacked, session.build.cached, dict(session.build.seconds))
+
+
+# --- edit → first answer: the inner loop, by layout ------------------------------------------------------
+
+EDIT_TEST = """
+import json, pathlib, time
+
+from pytest_scratchimage.inspect import compressed_size
+
+
+def test_answers(scratch_image, scratch_http):
+    answered = time.time()  # the fixture waited for the first answer: it has just come
+    assert scratch_http.get("/number").status_code == 200
+    layers = scratch_image.layers()
+    delta = compressed_size(layers[-1:]) if len(layers) > 1 else None
+    pathlib.Path("edit.json").write_text(json.dumps({"answered": answered, "delta": delta}))
+"""
+
+
+def edit_project(root: Path, folder: Path, layout: str) -> Path:
+    """A copy of the fixture app with its settings, in ``layout``, and one test that notes its first answer."""
+    shutil.copytree(root / "fixtures" / "app", folder / "app")
+    ini = project_ini(root) | {"app_path": ["app"], "layout": layout}
+    lines = [f"scratch_image_{name} = {json.dumps(value)}" for name, value in ini.items()]
+    (folder / "pyproject.toml").write_text("[tool.pytest.ini_options]\n" + "\n".join(lines) + "\n")
+    (folder / "test_edit.py").write_text(EDIT_TEST)
+    return folder
+
+
+def edited_session(project: Path, round_: int) -> tuple[float, dict[str, Any], str]:
+    """Edit the app's module (a line of code), run the session; seconds from the edit to the first answer."""
+    module = project / "app" / "random_api.py"
+    module.write_text(module.read_text() + f"\nEDITED = {round_}\n")
+    started = time.time()
+    command = [sys.executable, "-m", "pytest", "--scratch-image", "-p", "no:randomly", "-q", "test_edit.py"]
+    session = subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=user_env())  # fmt: skip
+    SESSIONS.add(session.pid)
+    output, _ = session.communicate()
+    if session.returncode != 0:
+        raise SystemExit(f"benchmark: the edit session in {project} failed:\n{output[-3000:]}")
+    seen = json.loads((project / "edit.json").read_text())
+    return seen["answered"] - started, seen, output
+
+
+def measure_edits(root: Path, rounds: int) -> Edits:
+    """Edit → first answer with the runtime cached (layers) against the edited app on host gunicorn, round by
+    round, and once with the whole binary made again (single)."""
+    edits = Edits()
+    env = user_env()
+    with tempfile.TemporaryDirectory(prefix="scratchimage-bench-edit-") as folder:
+        layered = edit_project(root, Path(folder) / "layers", "layers")
+        for warm in range(2):  # the runtime's cold build, then a warm session
+            edited_session(layered, -1 - warm)
+        for round_ in range(rounds):
+            seconds, seen, output = edited_session(layered, round_)
+            if "building" in output:
+                edits.rebuilt.append(next(line for line in output.splitlines() if "building" in line))
+            edits.layers.append(round(seconds, 3))
+            edits.delta.append(int(seen["delta"]))
+            edits.floor.append(round(host_start(layered / "app", str(bench_settings(root).app), BENCH_PATH, env), 3))
+            log(f"edit round {round_ + 1}/{rounds}: layers {seconds:.2f} s, floor {edits.floor[-1]:.2f} s")
+        single = edit_project(root, Path(folder) / "single", "single")
+        edited_session(single, -1)  # its first build, so that the edit is the one change
+        seconds, _, _ = edited_session(single, 0)
+        edits.single.append(round(seconds, 3))
+        log(f"edit, layout = single: {seconds:.2f} s")
+    return edits
 
 
 # --- starts: the images, and their floor ---------------------------------------------------------------
@@ -520,12 +601,19 @@ def measure_images(results: Results, settings: Settings, runs: int, duration: in
             stack.callback(session.close)
             results.images.append(image_facts(f"fixture app, compression = {compression}", session))
             sessions[compression] = session
+        layered = ScratchSession(
+            dataclasses.replace(settings, layout="layers"), CACHE, functools.partial(log_as, "layers")
+        )
+        stack.callback(layered.close)
+        results.images.append(image_facts("fixture app, layout = layers", layered))
         third = None
         if third_party:
             third = third_party_session()
             stack.callback(third.close)
             results.images.append(image_facts(f"{THIRD_PARTY.name}, default image", third))
-        measure_starts(start_targets(results, settings, sessions, third, stack), runs, results)
+        targets = start_targets(results, settings, sessions, third, stack)
+        targets["fixture app, layout = layers"] = functools.partial(image_start, layered)
+        measure_starts(targets, runs, results)
         default = sessions[COMPRESSIONS[0]]
         results.memory_bytes = default.container().memory()
         results.throughput = measure_throughput(default, settings, duration)
@@ -619,6 +707,21 @@ def image_rows(results: Results) -> list[tuple[str, str]]:
     return rows
 
 
+def edit_rows(edits: Edits) -> list[tuple[str, str]]:
+    """The inner loop's rows: edit → first answer by layout, against the floor, and the release delta."""
+    if not edits.layers:
+        return []
+    paired = [seconds / floor for seconds, floor in zip(edits.layers, edits.floor, strict=True)]
+    rebuilt = f"; runtime made again in {len(edits.rebuilt)} rounds: {edits.rebuilt[0]}" if edits.rebuilt else ""
+    deltas = [float(delta) for delta in edits.delta]
+    return [
+        ("edit: layout = layers", f"{summary(edits.layers)}; {summary(paired, unit='x its floor')}{rebuilt}"),
+        ("edit: floor", f"{summary(edits.floor)} (the edited app on host gunicorn, the same rounds)"),
+        ("edit: layout = single", summary(edits.single)),
+        ("release delta", f"{summary(deltas, unit='bytes', digits=0)} (the app layer gzipped)"),
+    ]
+
+
 def overhead_seconds(overhead: Overhead) -> str:
     """The unused plugin's pairs in seconds: with it, and without it."""
     return f"with it {summary(overhead.with_plugin, digits=3)}; without {summary(overhead.without, digits=3)}"
@@ -649,6 +752,7 @@ def table_rows(results: Results) -> list[tuple[str, str]]:
         ("unused plugin", f"{summary(overhead.ratios, unit='x', digits=3)} ({overhead_seconds(overhead)})"),
         *image_rows(results),
         *start_rows(results),
+        *edit_rows(results.edits),
         ("memory", f"{memory} after 20 requests (page cache excluded)"),
         *(throughput_row(row) for row in results.throughput),
         ("load", results.wrk),
@@ -679,10 +783,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pairs", type=int, default=20, help="pytest runs with and without the plugin (default: 20)")
     parser.add_argument("--duration", type=int, default=10, help="seconds of each wrk run (default: 10)")
     parser.add_argument("--no-third-party", action="store_true", help=f"leave out {THIRD_PARTY} (a cold build)")
+    parser.add_argument("--edits", type=int, default=5, help="rounds of edit → first answer (default: 5)")
+    parser.add_argument(
+        "--only", choices=PARTS, action="append", help=f"measure only these parts (repeatable): {', '.join(PARTS)}"
+    )
     parser.add_argument("--json", type=Path, default=Path("bench/results.json"), help="where to write the results")
     args = parser.parse_args(argv)
-    if min(args.runs, args.warm, args.pairs, args.duration) < 1:
-        parser.error("--runs, --warm, --pairs and --duration must be at least 1")
+    if min(args.runs, args.warm, args.pairs, args.duration, args.edits) < 1:
+        parser.error("--runs, --warm, --pairs, --duration and --edits must be at least 1")
+    args.only = args.only or list(PARTS)
     return args
 
 
@@ -696,10 +805,15 @@ def main(argv: list[str] | None = None) -> int:
     results = Results(
         machine(client.version()["Version"]), wrk=" ".join(wrk_command(f"<url>{BENCH_PATH}", args.duration))
     )
-    results.overhead = measure_overhead(args.pairs)
-    with tempfile.TemporaryDirectory(prefix="scratchimage-bench-") as workdir:
-        measure_builds(results, Path(workdir), args.warm)
-    measure_images(results, settings, args.runs, args.duration, not args.no_third_party)
+    if "overhead" in args.only:
+        results.overhead = measure_overhead(args.pairs)
+    if "builds" in args.only:
+        with tempfile.TemporaryDirectory(prefix="scratchimage-bench-") as workdir:
+            measure_builds(results, Path(workdir), args.warm)
+    if "images" in args.only:
+        measure_images(results, settings, args.runs, args.duration, not args.no_third_party)
+    if "edits" in args.only:
+        results.edits = measure_edits(root, args.edits)
     results.left_behind = left_behind(client)
     print_table(results)
     write_json(results, args.json)

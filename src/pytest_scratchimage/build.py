@@ -40,7 +40,7 @@ from .checking import Checked, CheckRequest, check_on_host
 from .errors import ScratchImageError
 from .freeze import SHIPPED, FreezeSpec, freeze
 from .launcher import Launcher
-from .layers import APP_FOLDER, AppFiles, app_files, imports, lacking, layer, own_tops, runtime_needs
+from .layers import APP_FOLDER, AppFiles, app_files, has_own, imports, lacking, layer, own_tops, runtime_needs
 from .optimize import Level, learn
 from .record import Needs, holder, needs, stdlib_roots, unused_modules
 from .recording import Recording
@@ -79,7 +79,8 @@ class Build:
 
 
 def launcher_of(settings: Settings) -> Launcher:
-    layer = APP_FOLDER if settings.layout == "layers" else None
+    layered = settings.layout == "layers" and has_own(app_of(settings).module, settings.app_path)
+    layer = APP_FOLDER if layered else None  # an app installed from PyPI is frozen in, as in one layer
     return Launcher(app_of(settings), settings.port, settings.workers, settings.worker_class, layer)
 
 
@@ -221,7 +222,7 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
         level = Level(2, "not learnt: scratch_image_record is false")
     learnt = needs(recorded, settings.app_path, recording.excludes) if recorded else Needs()
     own: AppFiles | None = None
-    if settings.layout == "layers":  # the app's own go to a layer of their own; the runtime gets what they import
+    if launcher_of(settings).layer is not None:  # the app's own go to a layer of their own; the runtime, their imports
         tops = own_tops(app_of(settings).module, settings.app_path, recorded.modules if recorded else None)
         own = app_files(tops, settings.app_path)
         learnt = runtime_needs(learnt, own)

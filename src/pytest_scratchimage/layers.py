@@ -42,10 +42,11 @@ class AppFiles:
 def own_tops(app_module: str, app_path: Iterable[Path], modules: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """The app's own top-level modules and packages: the app's, and each one the record loaded (``modules``:
     name → file) from a module file or package folder directly in an app folder, not from an installed
-    distribution there (a virtual environment in the rootdir)."""
+    distribution there (a virtual environment in the rootdir). An app installed from PyPI has none."""
     folders = [Path(os.path.realpath(folder)) for folder in app_path]
     installed = [*stdlib_roots(), *{sysconfig.get_paths()[name] for name in ("purelib", "platlib")}]
-    tops = {app_module.partition(".")[0]}
+    top = app_module.partition(".")[0]
+    tops = {top} if _located(top, folders) is not None else set()  # an installed app (wsgidav) has no own files
     for name, file in (modules or {}).items():
         top, real = name.partition(".")[0], os.path.realpath(file) if file else ""
         if not real or holder(real, map(str, installed)) or _located(top, folders) is None:
@@ -53,6 +54,11 @@ def own_tops(app_module: str, app_path: Iterable[Path], modules: Mapping[str, st
         if holder(real, [str(_located(top, folders))]):
             tops.add(top)
     return tuple(sorted(tops))
+
+
+def has_own(app_module: str, app_path: Iterable[Path]) -> bool:
+    """Whether the app's module lies in an app folder: an app installed from PyPI leaves its layer nothing."""
+    return _located(app_module.partition(".")[0], [Path(os.path.realpath(folder)) for folder in app_path]) is not None
 
 
 def _located(top: str, folders: Iterable[Path]) -> Path | None:

@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 
 from pytest_scratchimage.breakdown import Entry
-from pytest_scratchimage.build import held, runtime_lacks
+from pytest_scratchimage.build import held, launcher_of, runtime_lacks
 from pytest_scratchimage.errors import ScratchImageError
 from pytest_scratchimage.launcher import Launcher
 from pytest_scratchimage.layers import (
     APP_FOLDER,
     AppFiles,
     app_files,
+    has_own,
     imports,
     lacking,
     layer,
@@ -64,11 +65,12 @@ def test_the_apps_own_are_its_package_and_what_the_record_loaded_from_its_folder
     }
     assert own_tops("shop.views", [project], modules) == ("helpers", "shop")
     assert own_tops("shop", [project]) == ("shop",)
+    assert own_tops("wsgidav.server.server_cli", [project]) == ()  # an app installed from PyPI: nothing of its own
 
 
 def test_an_installed_package_in_the_app_folder_is_not_the_apps(tmp_path: Path) -> None:
     site = Path(sysconfig.get_paths()["purelib"])
-    assert own_tops("app", [site.parent], {"site": str(site / "x.py")}) == ("app",)
+    assert own_tops("app", [site.parent], {"site": str(site / "x.py")}) == ()
 
 
 def test_the_apps_files_are_its_sources_and_the_rest_of_its_packages_but_bytecode(project: Path) -> None:
@@ -154,6 +156,17 @@ def test_a_source_that_does_not_compile_names_its_file(tmp_path: Path) -> None:
     (tmp_path / "broken.py").write_text("def (:\n")
     with pytest.raises(ScratchImageError, match=rf"^layers: {tmp_path / 'broken.py'} does not compile: "):
         layer(app_files(("broken",), [tmp_path]), 2)
+
+
+def test_an_app_installed_from_pypi_is_frozen_in_as_in_one_layer(project: Path) -> None:
+    assert has_own("shop.views", [project])
+    assert has_own("helpers", [project])
+    assert not has_own("wsgidav.server", [project])
+    layered = resolve({"app": "shop.views:app", "layout": "layers"}, project)
+    installed = resolve({"app": "wsgidav.server:app", "layout": "layers"}, project)
+    assert launcher_of(layered).layer == APP_FOLDER
+    assert launcher_of(installed).layer is None
+    assert launcher_of(resolve({"app": "shop.views:app"}, project)).layer is None
 
 
 def test_the_launcher_imports_the_app_from_its_layer_by_name() -> None:
