@@ -58,10 +58,12 @@ def finish(
     session: ScratchSession | None,
     held: list[str],
     environ: Mapping[str, str],
+    unaudited: list[str] | None = None,
 ) -> Outcome:
     """Everything after the tests; ``session`` is this process's (None on an xdist controller, which has ``held``)."""
     failed, notes = gate(report, settings.max_growth, options)
     failed += failures(audit, settings.user) if audit is not None else []
+    failed += unaudited or []  # an image built, its gate not checked: the run is not green
     diff = baseline_diff(report, options)
     outcome = Outcome(failed, notes, lines(diff) if diff is not None else [])
     if settings.html is not None:
@@ -124,6 +126,7 @@ def _release(session: ScratchSession | None, held: list[str]) -> None:
             release(_client(None), held)
 
 
-def worker_facts(audit: Audit | None, held: list[str]) -> dict[str, Any]:
+def worker_facts(audit: Audit | None, held: list[str], unaudited: list[str] | None = None) -> dict[str, Any]:
     """What an xdist worker sends its controller besides its report."""
-    return {"scratch_image_audit": audit.to_dict() if audit is not None else None, "scratch_image_held": held}
+    facts = {"scratch_image_audit": audit.to_dict() if audit is not None else None, "scratch_image_held": held}
+    return facts | {"scratch_image_unaudited": unaudited or []}

@@ -53,6 +53,7 @@ class State:
     notes: list[str] = field(default_factory=list)
     previous_sigterm: Any = None
     audit: Audit | None = None  # the session gate's facts (workers' merged, under xdist)
+    unaudited: list[str] = field(default_factory=list)  # why an image that was built could not be audited
     held: list[str] = field(default_factory=list)  # tags xdist workers left for the controller to keep or remove
     table: list[str] = field(default_factory=list)  # the change against the baseline, for the summary
 
@@ -214,6 +215,7 @@ class XdistReports:
             audit = Audit.from_dict(output["scratch_image_audit"])
             self.state.audit = audit if self.state.audit is None else self.state.audit.merge(audit)
         self.state.held += output.get("scratch_image_held", [])
+        self.state.unaudited += output.get("scratch_image_unaudited", [])
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -227,7 +229,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         from .finish import worker_facts
 
         session.config.workeroutput["scratch_image_report"] = state.report.to_dict()  # type: ignore[attr-defined]
-        session.config.workeroutput.update(worker_facts(state.audit, state.held))  # type: ignore[attr-defined]
+        facts = worker_facts(state.audit, state.held, state.unaudited)
+        session.config.workeroutput.update(facts)  # type: ignore[attr-defined]
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -260,14 +263,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         needs = item_limits(item).fixtures
         if isinstance(item, pytest.Function):
             item.fixturenames.extend(name for name in needs if name not in item.fixturenames)
-
-
-def _or_none(work: Callable[[], T | None]) -> T | None:
-    """Run ``work``; a pipeline error (the engine gone at the end) leaves its facts unknown."""
-    try:
-        return work()
-    except ScratchImageError:
-        return None
 
 
 def _or_fail(work: Callable[[], T]) -> T:
@@ -333,7 +328,7 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
 
         outcome = finish(
             state.report, state.audit, state.settings, state.options, session.testsfailed, state.session, state.held,
-            os.environ,
+            os.environ, state.unaudited,
         )  # fmt: skip
         state.failures, state.notes, state.table = outcome.failures, outcome.notes, outcome.table
         session.testsfailed += len(state.failures)
@@ -396,7 +391,10 @@ def _scratch_session(pytestconfig: pytest.Config, scratch_settings: Settings) ->
     try:
         yield session
     finally:
-        state.audit = _or_none(session.audit)
+        try:
+            state.audit = session.audit()
+        except ScratchImageError as error:  # the engine gone at the end: the gate cannot pass unchecked
+            state.unaudited.append(f"session gate: not checked (no shell, no setid files, the user): {error.headline}")
         state.held = session.own_tags() if session.hold and _is_worker(pytestconfig) else []
         # The engine's removal goes on in a process of its own; but a held image's containers must be gone
         # before the controller removes the images it does not keep (xdist): that removal is waited for.
