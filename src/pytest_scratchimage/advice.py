@@ -1,4 +1,4 @@
-"""The levers that would bring an image under its budget: trims not yet on, exclude patterns, each weighed.
+"""The levers that would bring an image under its budget: trims not yet on, excludes, each weighed.
 
 Two pure steps. At build time ``levers`` weighs each lever the settings leave unpulled on the breakdown's
 entries (what it would leave out: its share of the compressed archive, as the breakdown shares it out) and
@@ -30,7 +30,7 @@ CODE = frozenset({"py", "pyc", "pyi", "so"})  # imported from where they lie: th
 # every language, .po beside .mo) than the breakdown's zlib weighing does: Django's *.mo and *.po weighed
 # 2.39 MB and took 1.52 MB off the real image. Exclude patterns' savings are scaled by that measured ratio.
 TEXT_DATA = 0.65
-MIN_SAVING = 50_000  # smaller exclude patterns are not worth a line
+MIN_SAVING = 50_000  # smaller exclude patterns and packages are not worth a line
 SHOWN = 6
 # Libraries that make HTTPS calls: loaded, they say the app may open TLS on a request the probes did not make.
 TLS_CLIENTS = ("urllib3", "httpx", "httpcore", "aiohttp", "requests", "botocore", "smtplib", "imaplib", "poplib")
@@ -129,6 +129,31 @@ def exclude_patterns(entries: Iterable[Entry]) -> dict[str, list[Entry]]:
     return {pattern: group for pattern, group in groups.items() if not any(e.used for e in group)}
 
 
+def _top(entry: Entry) -> str | None:
+    """The installed top-level package an entry belongs to: its modules, extensions and data, and the
+    libraries its wheel bundles (``psycopg_binary.libs/libcrypto-3a0647ea.so.3``)."""
+    if entry.group[0] == "package":
+        return entry.group[1]
+    if entry.kind == "binary" and ".libs/" in entry.name:
+        return entry.name.partition(".libs/")[0]
+    return None
+
+
+def unimported_packages(entries: Iterable[Entry]) -> dict[str, list[Entry]]:
+    """Packages none of whose modules, libraries or files a recorded run used: what a framework's hook took in. PyInstaller's
+    Django hook takes every database backend, and so every driver installed beside it: psycopg with the
+    OpenSSL of its own that its wheel bundles, redis-py."""
+    groups: dict[str, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        if (top := _top(entry)) is not None:
+            groups[top].append(entry)
+    return {
+        top: group
+        for top, group in groups.items()
+        if any(e.kind == "module" for e in group) and not any(e.used for e in group)
+    }
+
+
 def _among(group: Iterable[Entry]) -> Callable[[Entry], bool]:
     names = {entry.name for entry in group}
     return lambda entry: entry.name in names
@@ -157,6 +182,11 @@ def levers(
     if "unused" not in on and record is not None:
         why = "only what the probes reached was recorded: another request may import more"
         proposals.append(('add "unused" to scratch_image_trim', unused_entries, False, why))
+    if record is not None:
+        for top, group in unimported_packages(live).items():
+            modules = sum(entry.kind == "module" for entry in group)
+            why = f"safe by the record: no recorded run imported any of its {modules} modules"
+            proposals.append((f'add "{top}" to scratch_image_excludes', _among(group), True, why))
     for pattern, group in exclude_patterns(live).items():
         why = f"safe by the record: no recorded run opened one of its {len(group)} files"
         proposals.append((f'add "{pattern}" to scratch_image_exclude_files', _among(group), True, why))
@@ -173,7 +203,7 @@ def _ordered(
         mine = [entry for entry in entries if chosen(entry) and id(entry) not in gone]
         saving = round(weigh(mine) * (TEXT_DATA if setting.endswith("exclude_files") else 1))
         gone |= {id(entry) for entry in mine}
-        if saving >= MIN_SAVING or not setting.endswith("exclude_files"):
+        if saving >= MIN_SAVING or not setting.endswith(("exclude_files", "excludes")):
             found.append(Lever(setting, saving, safe, why))
     return [lever for lever in found if lever.saving > 0]
 

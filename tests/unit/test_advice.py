@@ -138,3 +138,32 @@ def test_a_breach_is_one_line_then_its_levers_and_a_warning_prescribes_for_its_l
     assert warning.splitlines()[1:] == advise(LEVERS, 9_500_000, 9_000_000)
     assert budget.breach(13_000_000) is not None
     assert "\n" not in (budget.breach(13_000_000) or "")  # no levers known: the one line alone
+
+
+DRIVERS = [  # PyInstaller's Django hook takes every backend, and so the drivers installed beside Django
+    entry(("package", "psycopg"), 300 * KB, "psycopg.connection", "module", used=False),
+    entry(("package", "psycopg_binary"), 250 * KB, "psycopg_binary/_psycopg.cpython-311-x86_64-linux-gnu.so", "binary",
+          used=False),
+    entry(("library", "libcrypto-3a0647ea"), 1400 * KB, "psycopg_binary.libs/libcrypto-3a0647ea.so.3", "binary",
+          used=False),
+    entry(("package", "psycopg_binary"), 10 * KB, "psycopg_binary.pq", "module", used=False),
+    entry(("package", "redis"), 40 * KB, "redis.client", "module", used=False),  # under MIN_SAVING: no line
+    entry(("package", "falcon"), 200 * KB, "falcon.app", "module"),
+    entry(("package", "falcon"), 300 * KB, "falcon.asgi", "module", used=False),  # used in part: not offered
+    entry(("library", "libcrypto-9f"), 900 * KB, "other.libs/libcrypto-9f.so.3", "binary", used=False),  # no modules
+]  # fmt: skip
+
+
+def test_a_package_no_recorded_run_used_is_offered_whole_with_the_libraries_its_wheel_bundles() -> None:
+    found = by_setting(levers([*ENTRIES, *DRIVERS], weigh, quiet(), trim=("tls", "codecs", "compression")))
+    binary = found['add "psycopg_binary" to scratch_image_excludes']
+    assert (binary.saving, binary.safe) == (1660 * KB, True)  # its extension, its module, its OpenSSL
+    assert binary.why == "safe by the record: no recorded run imported any of its 1 modules"
+    assert found['add "psycopg" to scratch_image_excludes'].saving == 300 * KB
+    offered = [setting for setting in found if setting.endswith("scratch_image_excludes")]
+    assert offered == ['add "psycopg_binary" to scratch_image_excludes', 'add "psycopg" to scratch_image_excludes']
+
+
+def test_without_a_record_no_package_is_offered() -> None:
+    found = levers([*ENTRIES, *DRIVERS], weigh, None, trim=("tls", "codecs", "compression"))
+    assert not [lever for lever in found if lever.setting.endswith("scratch_image_excludes")]

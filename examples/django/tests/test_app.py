@@ -31,7 +31,7 @@ def test_unknown_path_is_a_404(scratch_http: requests.Session) -> None:
     assert scratch_http.get("/nowhere").status_code == 404
 
 
-@pytest.mark.size_budget("14MB")
+@pytest.mark.size_budget("17MB")
 def test_small_hardened_and_shell_less(scratch_image: ScratchImage, scratch_container: ScratchContainer) -> None:
     assert_runs_as(scratch_container, 65535)
     assert_no_shell(scratch_image, scratch_container)
