@@ -140,9 +140,9 @@ def _top(entry: Entry) -> str | None:
 
 
 def unimported_packages(entries: Iterable[Entry]) -> dict[str, list[Entry]]:
-    """Packages none of whose modules, libraries or files a recorded run used: what a framework's hook took in. PyInstaller's
-    Django hook takes every database backend, and so every driver installed beside it: psycopg with the
-    OpenSSL of its own that its wheel bundles, redis-py."""
+    """Packages none of whose modules, libraries or files a recorded run used: what a framework's hook took
+    in. PyInstaller's Django hook takes every database backend, and so every driver installed beside it:
+    psycopg with the OpenSSL of its own that its wheel bundles, redis-py."""
     groups: dict[str, list[Entry]] = defaultdict(list)
     for entry in entries:
         if (top := _top(entry)) is not None:

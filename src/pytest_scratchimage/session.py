@@ -220,7 +220,7 @@ class ScratchSession:
             try:
                 attrs = self.client().images.get(image.id).attrs
                 passwd = layer_file((io.BytesIO(layer) for layer in image.layers()), "/etc/passwd")
-                running = [c for c in self.containers if c.status() == "running"]
+                running = [c for c in self.containers if _running(c)]
                 processes = [(pid, uid) for c in running for pid, uid in c.process_users().items()]
             except docker.errors.DockerException as error:
                 raise ScratchImageError(f"audit: the engine could not show {image.tag}: {error}") from None
@@ -375,6 +375,17 @@ class ScratchSession:
         """Close, the image held for the end of the session included."""
         self.hold = False
         self.close(wait)
+
+
+def _running(container: ScratchContainer) -> bool:
+    """Whether a container of the session still runs; one removed meanwhile (``docker rm``, a test's own
+    cleanup) has no processes left to audit."""
+    import docker.errors
+
+    try:
+        return container.status() == "running"
+    except docker.errors.NotFound:
+        return False
 
 
 def layers_line(runtime: bytes, app: bytes, files: AppFiles | None) -> str:

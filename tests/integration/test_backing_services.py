@@ -131,9 +131,17 @@ def database(engine: docker.DockerClient) -> Iterator[tuple[str, str, str]]:
         # the database, and an app container the inner session's detached cleanup may not have removed yet
         attached = list(engine.api.inspect_network(network.id)["Containers"])
         for container in {*attached, *(c.id for c in engine.containers.list(all=True, filters={"ancestor": image}))}:
-            with contextlib.suppress(docker.errors.NotFound):
+            with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):  # 409: its removal is under way
                 engine.api.remove_container(container, force=True)
-        network.remove()
+        deadline = time.monotonic() + 30
+        while True:  # until the removals under way have let the network go
+            try:
+                network.remove()
+                break
+            except docker.errors.APIError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
         engine.images.remove(image, force=True)
 
 

@@ -159,3 +159,20 @@ def test_a_lost_engine_is_told_before_the_removal_is_handed_over(
         "engine: the Docker engine stopped answering at unix:///var/run/docker.sock during cleanup (No such file or "
         "directory); left container c1 and image tag p/api:1: the next session on this engine removes them"
     ]
+
+
+class GoneContainer:
+    """A container removed from the engine meanwhile: its reload raises NotFound."""
+
+    def reload(self) -> None:
+        import docker.errors
+
+        raise docker.errors.NotFound("No such container")
+
+
+def test_a_container_removed_meanwhile_is_not_audited_as_running() -> None:
+    from pytest_scratchimage.run import ScratchContainer
+    from pytest_scratchimage.session import _running
+
+    gone = ScratchContainer("c0ffee", "http://127.0.0.1:1", 8000, 1.0, "/", GoneContainer())
+    assert _running(gone) is False
