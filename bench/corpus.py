@@ -144,6 +144,19 @@ def venv(version: str) -> Path:
     return python
 
 
+def interpreters(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """Each Python to run on, and the interpreter of its venv: ``--interpreter``'s own, else the corpus's."""
+    if args.interpreter is not None:
+        found = subprocess.run(
+            [str(args.interpreter), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return [(found.stdout.strip(), args.interpreter)]
+    return [(version, venv(version)) for version in args.python or PYTHONS]
+
+
 def pinned() -> dict[str, str]:
     lines = (line.split("#")[0].strip() for line in REQUIREMENTS.read_text().splitlines())
     return dict(line.split("==", 1) for line in lines if "==" in line)
@@ -436,7 +449,7 @@ def per_python(results: dict[str, Result], row: Row, pythons: list[str], cell: A
 
 
 def table(results: dict[str, Result]) -> str:
-    pythons = [p for p in PYTHONS if any(key.startswith(p + "/") for key in results)]
+    pythons = ran(results)
     detail = DETAIL if DETAIL in pythons else (pythons[-1] if pythons else DETAIL)
     versions = pinned()
     notes: list[str] = []
@@ -461,9 +474,14 @@ def table(results: dict[str, Result]) -> str:
     return "\n".join(lines)
 
 
+def ran(results: dict[str, Result]) -> list[str]:
+    """The Pythons the results are of, oldest first: ``3.11``."""
+    return sorted({key.split("/")[0] for key in results}, key=lambda v: tuple(map(int, v.split("."))))
+
+
 def rates(results: dict[str, Result]) -> str:
     parts = []
-    for python in PYTHONS:
+    for python in ran(results):
         mine = [r for key, r in results.items() if key.startswith(python + "/")]
         if mine:
             passed = sum(r.passed for r in mine)
@@ -535,6 +553,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     names = [row.name for row in ROWS]
     parser.add_argument("--python", action="append", choices=PYTHONS, help="run on this Python (default: all three)")
     parser.add_argument("--only", action="append", choices=names, metavar="NAME", help=f"run this row: {names}")
+    parser.add_argument(
+        "--interpreter", type=Path, help="run the rows with this Python, whose venv holds the plugin and their packages"
+    )
     parser.add_argument("--rounds", type=int, default=5, help="rounds of starts against the floor (default: 5)")
     parser.add_argument("--fresh", action="store_true", help="run rows already in the results again")
     parser.add_argument("--results", type=Path, default=BENCH / "corpus.json", help="the resumable results file")
@@ -558,8 +579,7 @@ def main(argv: list[str] | None = None) -> int:
     results = load(args.results)
     if not args.table_only:
         rows = [row for row in ROWS if not args.only or row.name in args.only]
-        for version in args.python or PYTHONS:
-            python = venv(version)
+        for version, python in interpreters(args):
             for row in rows:
                 key = f"{version}/{row.name}"
                 if key in results and not (args.fresh or args.only):
