@@ -341,6 +341,8 @@ def starts_in_venv(project: Path, rounds: int, host_env: list[str]) -> dict[str,
         assert session.build.served is not None
         worker = session.build.served.worker_class
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="scratchimage-corpus-host-")))
+        for name in host_env:
+            (folder / name.lower()).mkdir()  # WsgiDAV refuses a root that does not exist
         env = benchmark.user_env(**{name: str(folder / name.lower()) for name in host_env})
         spec = RunSpec(tag, 65535, 8000, True, labels=labels)
         targets: dict[str, Callable[[], float]] = {
