@@ -76,7 +76,7 @@ ROWS = (
     Row("pyramid", "WSGI", "pyramid", "hello:app", "/health", "requests: JSON renderer, JSON echo"),
     Row("falcon", "WSGI", "falcon", "things:app", "/health", "requests: media in and out"),
     Row("cherrypy", "WSGI", "cherrypy", "hello:app", "/health", "requests: JSON tools"),
-    Row("httpbin", "WSGI", "httpbin", "httpbin:app", "/get", "requests: echo, status, headers, its Swagger page"),
+    Row("httpbin", "WSGI", "httpbin", "httpbin:app", "/get", "requests: echo, status, headers, its landing page"),
     Row("pypiserver", "WSGI", "pypiserver", "index_app:create()", "/health",
         "a wheel uploaded as twine does, then pip install from the image", ("PYPI_ROOT",)),
     Row("wsgidav", "WSGI", "wsgidav", "dav_app:create()", "/", "WebDAV: PUT, PROPFIND, MOVE, DELETE", ("DAV_ROOT",)),
@@ -393,7 +393,8 @@ def pass_cell(result: Result | None, notes: list[str]) -> str:
         return "not run"
     if result.passed:
         return "yes"
-    notes.append(result.why)
+    python = ".".join(result.python.split(".")[:2])
+    notes.append(f"{result.row} on {python}: {result.why}")
     return f"no [{len(notes)}]"
 
 
@@ -412,7 +413,9 @@ def learnt_cell(result: Result | None) -> str:
         more = f" and {len(learnt['data']) - 3} more" if len(learnt["data"]) > 3 else ""
         parts.append(f"data {shown}{more}")
     if learnt["metadata"]:
-        parts.append("metadata of " + ", ".join(learnt["metadata"][:4]) + (" …" if len(learnt["metadata"]) > 4 else ""))
+        names = learnt["metadata"]
+        shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        parts.append(f"metadata of {shown}")
     return "; ".join(parts)
 
 
