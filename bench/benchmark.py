@@ -357,12 +357,12 @@ def wait_for_http(url: str, timeout: float = 30.0) -> None:
             time.sleep(POLL)
 
 
-def gunicorn_command(app_dir: Path, app: str, port: int, workers: int = 2) -> list[str]:
-    """The app on host gunicorn, configured as the image's launcher configures it."""
+def gunicorn_command(app_dir: Path, app: str, port: int, workers: int = 2, worker_class: str = "sync") -> list[str]:
+    """The app on host gunicorn, configured as the image's launcher configures it (``asgi`` for an ASGI app)."""
     from gunicorn.config import KNOWN_SETTINGS
 
     control = ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
-    bind = ["-b", f"{LOOPBACK}:{port}", "-w", str(workers)]
+    bind = ["-b", f"{LOOPBACK}:{port}", "-w", str(workers), "-k", worker_class]
     return [sys.executable, "-m", "gunicorn", "--chdir", str(app_dir), *bind, *control, app]
 
 
@@ -376,13 +376,12 @@ def stop(server: subprocess.Popen[bytes]) -> None:
         server.wait()
 
 
-def host_start(app_dir: Path, app: str, path: str, env: dict[str, str]) -> float:
+def host_start(app_dir: Path, app: str, path: str, env: dict[str, str], worker_class: str = "sync") -> float:
     """Seconds from exec to the first answer on ``path`` of the app unfrozen on host gunicorn."""
     port = free_port()
     started = time.monotonic()
-    server = subprocess.Popen(
-        gunicorn_command(app_dir, app, port), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    command = gunicorn_command(app_dir, app, port, worker_class=worker_class)
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_http(f"http://{LOOPBACK}:{port}{path}")
         return time.monotonic() - started

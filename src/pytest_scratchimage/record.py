@@ -197,14 +197,42 @@ def _metadata_folder(path: str) -> str | None:
 
 
 def metadata(record: Record, roots: list[str]) -> list[str]:
-    """The distributions whose metadata files the app read (``importlib.metadata``)."""
-    names = set()
+    """The distributions whose metadata files the app read (``importlib.metadata``).
+
+    A distribution of which only ``entry_points.txt`` was read, and none of whose code ran, was passed over
+    by a scan of every distribution's entry points (pydantic looks for its plugins so at import): the frozen
+    app, which holds none of its code, needs none of its metadata. Copied, it would tell the frozen app
+    that the venv's every other distribution is installed (a FastAPI app's record read 44 of them).
+    """
+    read: dict[str, set[str]] = {}
     for path in record.opened:
         real = os.path.realpath(path)
         folder = _metadata_folder(real)
         if folder and os.path.isfile(real) and holder(real, roots):
-            names.add(_distribution(Path(folder)))
-    return sorted(names)
+            read.setdefault(folder, set()).add(os.path.basename(real))
+    code = _code_files(record)
+    return sorted(
+        _distribution(Path(folder))
+        for folder, files in read.items()
+        if files != {"entry_points.txt"} or _ran_code_of(Path(folder), code)
+    )
+
+
+def _code_files(record: Record) -> set[str]:
+    """The real paths of the code the app ran: its modules' files, and the code files it opened."""
+    files = {path for path in record.modules.values() if path} | {p for p in record.opened if p.endswith(_CODE)}
+    return {os.path.realpath(path) for path in files}
+
+
+def _ran_code_of(folder: Path, code: set[str]) -> bool:
+    """Whether the app ran code of the distribution ``folder`` describes (its RECORD's files); True when
+    there is no RECORD to tell."""
+    try:
+        lines = (folder / "RECORD").read_text(errors="replace").splitlines()
+    except OSError:
+        return True
+    files = (line.split(",", 1)[0] for line in lines if line)
+    return any(os.path.realpath(folder.parent / name) in code for name in files)
 
 
 def _distribution(folder: Path) -> str:

@@ -4,8 +4,9 @@ Static analysis misses what an app imports by name, the data files it reads from
 package metadata it asks for. Before freezing, the generated launcher runs under gunicorn on the host,
 with the interpreter that will be frozen and the build's excludes and runtime hooks in place
 (``host/record.py`` records in each process); the health path, the probe paths and what their HTML and
-CSS answers link to are requested, plus a 404, a HEAD, a malformed request (gunicorn's error path) and a
-WebSocket handshake (an ASGI worker's WebSocket protocol, which it loads on the first one).
+CSS answers link to are requested, plus the root page (``/``, whatever it answers), a 404, a HEAD, a
+malformed request (gunicorn's error path) and a WebSocket handshake (an ASGI worker's WebSocket
+protocol, which it loads on the first one).
 ``record`` says what the record means for the freeze.
 """
 
@@ -32,6 +33,7 @@ from .record import Probe, Record, read_facts
 
 HOST = Path(__file__).parent / "host"
 NOT_FOUND = "/__scratch_image_record_404__"
+ROOT = "/"  # the page users and browsers ask first: httpbin renders its landing page from a template there
 CRAWL_LIMIT = 100  # links followed from the probed pages' HTML and CSS
 _LINK = re.compile(rb"""(?:src|href)\s*=\s*["']([^"'#]+)["']|url\(\s*["']?([^"')#]+)["']?\s*\)""", re.I)
 
@@ -109,6 +111,8 @@ def _ask(recording: Recording, address: str, process: subprocess.Popen[bytes], l
         pages[path] = body
     for link in _links(pages):
         probes.append(_request(address, "GET", link)[0])
+    if ROOT not in pages:  # asked, not crawled: its links may be any endpoint (httpbin's /delay/10)
+        probes.append(_request(address, "GET", ROOT)[0])
     probes += [_request(address, "GET", NOT_FOUND)[0], _request(address, "HEAD", health)[0]]
     probes += [_malformed(address), _upgrade(address, health)]
     return probes

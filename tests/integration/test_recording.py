@@ -128,3 +128,48 @@ def test_an_asgi_app_is_recorded_under_the_asgi_worker_websocket_protocol_includ
     assert statuses[("GET", "/health")] == 200
     assert statuses[("WS", "/health")] == 403  # no WebSocket route there: the app refuses the handshake
     assert {"gunicorn.workers.gasgi", "gunicorn.asgi.websocket", "gunicorn.asgi.lifespan"} <= recorded.used()
+
+
+LANDING = """
+import os, pathlib
+
+HERE = pathlib.Path(__file__).parent
+
+
+def app(environ, start_response):
+    if environ["PATH_INFO"] == "/":
+        if os.environ.get("ROOT_FAILS"):
+            raise ValueError("no landing page today")
+        body, kind = (HERE / "templates" / "index.html").read_bytes(), "text/html"
+    else:
+        body, kind = b"ok", "text/plain"
+    start_response("200 OK", [("Content-Type", kind)])
+    return [body]
+"""
+
+
+def landing(tmp_path: Path, **env: str) -> tuple[Path, Recording]:
+    folder = tmp_path / "app"
+    (folder / "templates").mkdir(parents=True)
+    (folder / "landing.py").write_text(LANDING)
+    (folder / "templates" / "index.html").write_text('<p>landing</p><a href="/delay/10">slow</a>')
+    launcher = tmp_path / "launcher.py"
+    launcher.write_text(Launcher(AppSpec("landing", "app"), 8000, 1).render())
+    return folder, Recording(launcher, (folder,), "/health", env=env, timeout=20)
+
+
+def test_the_root_page_is_recorded_whatever_the_health_path(tmp_path: Path) -> None:
+    folder, asked = landing(tmp_path)
+    recorded = record(asked, tmp_path / "record")
+    statuses = {(probe.method, probe.path): probe.status for probe in recorded.probes}
+    assert statuses[("GET", "/")] == 200
+    assert ("GET", "/delay/10") not in statuses  # the root page is asked, its links are not followed
+    assert (str(folder / "templates" / "index.html"), "templates") in needs(recorded, [folder]).datas
+
+
+def test_a_root_page_that_fails_fails_no_record(tmp_path: Path) -> None:
+    _, asked = landing(tmp_path, ROOT_FAILS="1")
+    recorded = record(asked, tmp_path / "record")
+    statuses = {(probe.method, probe.path): probe.status for probe in recorded.probes}
+    assert statuses[("GET", "/")] == 500
+    assert statuses[("GET", "/health")] == 200

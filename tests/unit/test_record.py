@@ -289,6 +289,37 @@ def test_code_files_are_not_data_and_neither_are_packages_or_bytecode_folders(si
     assert data(record, package_roots(record, [tmp_path])) == [(str(site / "shop/templates"), "shop/templates")]
 
 
+def test_a_scan_of_entry_points_copies_the_metadata_only_of_distributions_whose_code_ran(tmp_path: Path) -> None:
+    root = tmp_path / "site-packages"
+    files = {
+        "used/__init__.py": "",
+        "used-1.0.dist-info/METADATA": "Name: Used\n",
+        "used-1.0.dist-info/entry_points.txt": "[pydantic]\nused = used\n",
+        "used-1.0.dist-info/RECORD": "used/__init__.py,,\nused-1.0.dist-info/METADATA,,\n",
+        "idle/__init__.py": "",
+        "idle-1.0.dist-info/METADATA": "Name: Idle\n",
+        "idle-1.0.dist-info/entry_points.txt": "[console_scripts]\nidle = idle:main\n",
+        "idle-1.0.dist-info/RECORD": "idle/__init__.py,,\nidle-1.0.dist-info/METADATA,,\n",
+        "asked-1.0.dist-info/METADATA": "Name: Asked\n",
+        "asked-1.0.dist-info/entry_points.txt": "",
+        "asked-1.0.dist-info/RECORD": "",
+        "untold-1.0.dist-info/METADATA": "Name: Untold\n",
+        "untold-1.0.dist-info/entry_points.txt": "",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    scanned = {str(root / f"{name}-1.0.dist-info/entry_points.txt") for name in ("used", "idle", "asked", "untold")}
+    record = recorded(
+        root,
+        tmp_path,
+        modules={"used": str(root / "used/__init__.py")},
+        opened=frozenset(scanned | {str(root / "asked-1.0.dist-info/METADATA")}),  # importlib.metadata.version
+    )
+    # Idle was passed over by the scan and none of its code ran; Untold has no RECORD to tell: it is kept.
+    assert metadata(record, package_roots(record, [tmp_path])) == ["Asked", "Untold", "Used"]
+
+
 def test_metadata_names_come_from_metadata_pkg_info_or_the_folder(site: Path, tmp_path: Path) -> None:
     files = ("old-1.0.egg-info/PKG-INFO", "bare-1.0.dist-info/RECORD", "odd-1.0.dist-info/METADATA")
     record = recorded(site, tmp_path, opened=frozenset(str(site / name) for name in files))
