@@ -2,8 +2,8 @@
 
 Run from the repository root: ``python bench/corpus.py [--python 3.12] [--only NAME] [--rounds N]``. For each
 Python a venv ``.corpus/venv-X.Y`` holds the plugin (editable) and ``bench/corpus-requirements.txt``. Each row
-is a folder of ``bench/corpus/`` (the app's module, if it needs one, and a test probing it with its own
-client), copied into a temporary project whose ``pyproject.toml`` sets ``scratch_image_app`` and
+is a folder of ``bench/corpus/`` (the app's module, if it needs one and no example has it already, and a test
+probing it with its own client), copied into a temporary project whose ``pyproject.toml`` sets ``scratch_image_app`` and
 ``scratch_image_health_path`` only, and run as a user runs it: ``python -m pytest --scratch-image``. Rows run
 one after another; each result goes to ``bench/corpus.json`` as soon as it is known, and a row already there
 is not run again (``--fresh`` runs them all, ``--only`` runs the rows named). The table goes into README.md
@@ -59,6 +59,7 @@ class Row:
     health: str
     client: str  # what the row's test probes it with
     host_env: tuple[str, ...] = ()  # environment variables (NAME) pointed at a temporary folder for the host floor
+    borrows: str = ""  # an example's app module (a path from the repository's root), the same app: not copied here
 
 
 ROWS = (
@@ -78,10 +79,12 @@ ROWS = (
     Row("cherrypy", "WSGI", "cherrypy", "hello:app", "/health", "requests: JSON tools"),
     Row("httpbin", "WSGI", "httpbin", "httpbin:app", "/get", "requests: echo, status, headers, its landing page"),
     Row("pypiserver", "WSGI", "pypiserver", "index_app:create()", "/health",
-        "a wheel uploaded as twine does, then pip install from the image", ("PYPI_ROOT",)),
-    Row("wsgidav", "WSGI", "wsgidav", "dav_app:create()", "/", "WebDAV: PUT, PROPFIND, MOVE, DELETE", ("DAV_ROOT",)),
+        "a wheel uploaded as twine does, then pip install from the image", ("PYPI_ROOT",),
+        "examples/pypiserver/index_app.py"),
+    Row("wsgidav", "WSGI", "wsgidav", "dav_app:create()", "/", "WebDAV: PUT, PROPFIND, MOVE, DELETE", ("DAV_ROOT",),
+        "examples/wsgidav/dav_app.py"),
     Row("radicale", "WSGI", "radicale", "calendar_app:create()", "/.web/",
-        "CalDAV: MKCALENDAR, PUT, calendar-query REPORT", ("RADICALE_STORAGE",)),
+        "CalDAV: MKCALENDAR, PUT, calendar-query REPORT", ("RADICALE_STORAGE",), "examples/radicale/calendar_app.py"),
     Row("dulwich", "WSGI", "dulwich", "git_app:app", "/info/refs", "git clone over smart HTTP"),
 )  # fmt: skip
 
@@ -260,6 +263,8 @@ def run_row(row: Row, python: Path, rounds: int) -> Result:
     with tempfile.TemporaryDirectory(prefix=f"scratchimage-corpus-{row.name}-") as folder:
         project = Path(folder)
         shutil.copytree(CORPUS / row.name, project, dirs_exist_ok=True)
+        if row.borrows:
+            shutil.copy(ROOT / row.borrows, project)
         (project / "pyproject.toml").write_text(pyproject(row))
         command = [str(python), "-m", "pytest", "--scratch-image", "--scratch-image-report=report.json"]
         command += ["--junitxml=junit.xml", "-p", "no:randomly", "--color=no", "-rfE"]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -89,3 +90,26 @@ def engine() -> Iterator[docker.DockerClient]:
     client = docker.from_env()
     yield client
     client.close()
+
+
+@pytest.fixture
+def remove_network(engine: docker.DockerClient) -> Callable[..., None]:
+    """Remove a test's Docker network with every container on it (and ``also``), once the removals already
+    under way (a session's detached cleanup, which answers our own with 409) have let it go."""
+
+    def removal(network_id: str, also: list[str] | None = None) -> None:
+        attached = list(engine.api.inspect_network(network_id)["Containers"])
+        for container in {*attached, *(also or [])}:
+            with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+                engine.api.remove_container(container, force=True)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                engine.api.remove_network(network_id)
+                return
+            except docker.errors.APIError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    return removal

@@ -180,9 +180,10 @@ def build_binary(settings: Settings, cache: Path, progress: Progress, rebuild: b
             if change is None and (damage := damaged(final)):
                 progress(f"cache: {key} {damage}: rebuilding")
                 change = "its cached binary cannot be trusted"
-            own = app_layer_files(final, settings) if change is None else None
-            if change is None and own is not None:
-                change = runtime_lacks(final, settings, own)
+            layered = layered_facts(final) if change is None else None
+            own = app_files(layered["tops"], settings.app_path) if layered else None
+            if layered and own is not None:
+                change = runtime_lacks(layered, settings, own)
             if change is None:
                 progress(f"cached build {key} ({final / BINARY})")
                 return with_app_layer(_read_build(final, key), own)
@@ -340,17 +341,16 @@ def changed(folder: Path) -> str | None:
     return None
 
 
-def app_layer_files(folder: Path, settings: Settings) -> AppFiles | None:
-    """The app's own files now, for a cached runtime of ``scratch_image_layout = layers`` (None: single)."""
-    facts = json.loads((folder / FACTS).read_text()).get("layers")
-    return app_files(facts["tops"], settings.app_path) if facts else None
+def layered_facts(folder: Path) -> dict[str, Any] | None:
+    """What a cached build of ``scratch_image_layout = layers`` knows of its runtime (None: one layer)."""
+    layered: dict[str, Any] | None = json.loads((folder / FACTS).read_text()).get("layers")
+    return layered
 
 
-def runtime_lacks(folder: Path, settings: Settings, own: AppFiles) -> str | None:
+def runtime_lacks(layered: dict[str, Any], settings: Settings, own: AppFiles) -> str | None:
     """Why the cached runtime cannot serve the app as it is now: it imports a module the runtime lacks."""
-    held = json.loads((folder / FACTS).read_text())["layers"]["modules"]
     excluded = (*settings.excludes, *trim.excludes(settings.trim))
-    missing = lacking(imports(own), held, excluded)
+    missing = lacking(imports(own), layered["modules"], excluded)
     return f"the app now imports {missing[0]}, which the runtime lacks" if missing else None
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .diagnose import record_hints
+from .diagnose import fixes, record_hints
 from .errors import ScratchImageError
 from .wsgi import AppSpec
 
@@ -76,8 +76,7 @@ def check_on_host(request: CheckRequest) -> Checked:
     if result["error"]:
         raise ScratchImageError(
             f"scratch_image_app = {str(request.app)!r} cannot be imported from scratch_image_app_path "
-            f"{[str(p) for p in request.app_path]}: {result['error']}"
-            + "".join(f"; to fix: {hint}" for hint in record_hints(done.stderr)),
+            f"{[str(p) for p in request.app_path]}: {result['error']}" + fixes(record_hints(done.stderr)),
             done.stderr,
         )
     if result["problems"]:

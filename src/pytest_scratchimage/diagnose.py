@@ -7,7 +7,7 @@ PyInstaller sees only literal imports; modules imported by name, package metadat
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 # What code that reads a docstring raises once -OO made it None: concatenated, split, formatted, measured.
 _NONE_DOC = (
@@ -110,3 +110,8 @@ def hints(log: str, rules: Rules = _RULES) -> list[str]:
 def record_hints(log: str) -> list[str]:
     """One fix per distinct problem the log of the app recorded on the host shows."""
     return hints(log, _RECORD_RULES)
+
+
+def fixes(found: Iterable[str]) -> str:
+    """Hints as a headline's tail: ``; to fix: …`` each."""
+    return "".join(f"; to fix: {hint}" for hint in found)

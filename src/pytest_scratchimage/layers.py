@@ -49,9 +49,10 @@ def own_tops(app_module: str, app_path: Iterable[Path], modules: Mapping[str, st
     tops = {top} if _located(top, folders) is not None else set()  # an installed app (wsgidav) has no own files
     for name, file in (modules or {}).items():
         top, real = name.partition(".")[0], os.path.realpath(file) if file else ""
-        if not real or holder(real, map(str, installed)) or _located(top, folders) is None:
+        if not real or holder(real, map(str, installed)):
             continue
-        if holder(real, [str(_located(top, folders))]):
+        found = _located(top, folders)
+        if found is not None and holder(real, [str(found)]):
             tops.add(top)
     return tuple(sorted(tops))
 

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .diagnose import record_hints
+from .diagnose import fixes, record_hints
 from .errors import ScratchImageError
 from .record import Probe, Record, read_facts
 
@@ -127,7 +127,7 @@ def _wait(
             text = log.read_text(errors="replace")
             raise AppFailed(
                 f"record: the app exited with code {process.returncode} on the host before answering {path}"
-                f"{_fixes(text)}; its log follows",
+                f"{fixes(record_hints(text))}; its log follows",
                 text,
             )
         try:
@@ -151,13 +151,9 @@ def _check(probe: Probe, process: subprocess.Popen[bytes], log: Path) -> None:
         text = log.read_text(errors="replace")
         raise AppFailed(
             f"record: {probe.method} {probe.path} answered {probe.status} on the host (scratch_image_probe_paths)"
-            f"{_fixes(text)}; the app's log follows",
+            f"{fixes(record_hints(text))}; the app's log follows",
             text,
         )
-
-
-def _fixes(log: str) -> str:
-    return "".join(f"; to fix: {hint}" for hint in record_hints(log))
 
 
 def _request(address: str, method: str, path: str, timeout: float = 10.0) -> tuple[Probe, tuple[str, bytes]]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from .diagnose import hints
+from .diagnose import fixes, hints
 from .errors import ScratchImageError
 from .inspect import ShellProbe, probe_shell, process_users
 
@@ -115,8 +115,8 @@ def check_running(container: Container, before: str) -> None:
     if container.status in {"exited", "dead"}:
         code = container.attrs["State"]["ExitCode"]
         log = logs(container)
-        fixes = "".join(f"; to fix: {hint}" for hint in hints(log))
-        raise ScratchImageError(f"run: the app exited with code {code} before {before}{fixes}; its log follows", log)
+        to_fix = fixes(hints(log))
+        raise ScratchImageError(f"run: the app exited with code {code} before {before}{to_fix}; its log follows", log)
 
 
 def wait_until_ready(container: Container, url: str, timeout: float) -> float:

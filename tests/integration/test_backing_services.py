@@ -7,7 +7,6 @@ No image is pulled here: the database's image is made FROM scratch of this host'
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
@@ -19,7 +18,7 @@ import tarfile
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
@@ -100,7 +99,7 @@ def _context(tmp_path: Path) -> tuple[bytes, list[str]]:
 
 
 @pytest.fixture
-def database(engine: docker.DockerClient) -> Iterator[tuple[str, str, str]]:
+def database(engine: docker.DockerClient, remove_network: Callable[..., None]) -> Iterator[tuple[str, str, str]]:
     """(network, the URL containers on it use, the URL this host uses): a PostgreSQL container on a network
     of this test's own, its port published on 127.0.0.1; all removed after the test."""
     name = f"scratch-test-{uuid.uuid4().hex[:8]}"
@@ -129,20 +128,23 @@ def database(engine: docker.DockerClient) -> Iterator[tuple[str, str, str]]:
         yield name, f"postgresql://notes@{name}-db:5432/postgres", outside
     finally:
         # the database, and an app container the inner session's detached cleanup may not have removed yet
-        attached = list(engine.api.inspect_network(network.id)["Containers"])
-        for container in {*attached, *(c.id for c in engine.containers.list(all=True, filters={"ancestor": image}))}:
-            with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):  # 409: its removal is under way
-                engine.api.remove_container(container, force=True)
-        deadline = time.monotonic() + 30
-        while True:  # until the removals under way have let the network go
-            try:
-                network.remove()
-                break
-            except docker.errors.APIError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        remove_network(str(network.id), [c.id for c in engine.containers.list(all=True, filters={"ancestor": image})])
         engine.images.remove(image, force=True)
+
+
+def notes_args(inside: str, outside: str, network: str | None = None) -> list[str]:
+    """The inner session's options: the example's own settings and binary cache (nothing is rebuilt), the
+    container's and the record's addresses of the database, and the network when one is given."""
+    ini = {
+        "app": "notes:create_app()",
+        "app_path": str(EXAMPLE),
+        "health_path": "/health",
+        "trim": "tls\ncodecs",
+        "cache_dir": str(EXAMPLE / ".pytest_cache" / "d" / "scratchimage"),
+        "env": f"DATABASE_URL={inside}",
+        "record_env": f"DATABASE_URL={outside}",
+    } | ({"network": network} if network else {})
+    return [arg for name, value in ini.items() for arg in ("-o", f"scratch_image_{name}={value}")]
 
 
 def test_the_app_reaches_a_database_in_another_container_by_name(
@@ -150,19 +152,7 @@ def test_the_app_reaches_a_database_in_another_container_by_name(
 ) -> None:
     network, inside, outside = database
     pytester.makepyfile(WRITES_AND_READS.replace("{outside}", outside))
-    # the example's own settings and binary cache (only the network and the addresses differ): nothing is rebuilt
-    ini = {
-        "app": "notes:create_app()",
-        "app_path": str(EXAMPLE),
-        "health_path": "/health",
-        "trim": "tls\ncodecs",
-        "cache_dir": str(EXAMPLE / ".pytest_cache" / "d" / "scratchimage"),
-        "network": network,
-        "env": f"DATABASE_URL={inside}",
-        "record_env": f"DATABASE_URL={outside}",
-    }
-    args = [arg for name, value in ini.items() for arg in ("-o", f"scratch_image_{name}={value}")]
-    result = pytester.runpytest("--scratch-image", "-p", "no:randomly", *args)
+    result = pytester.runpytest("--scratch-image", "-p", "no:randomly", *notes_args(inside, outside, network))
     result.assert_outcomes(passed=1)
 
 
@@ -171,17 +161,7 @@ def test_without_the_network_the_failure_names_the_setting(
 ) -> None:
     _, inside, outside = database
     pytester.makepyfile(WRITES_AND_READS.replace("{outside}", outside))
-    ini = {
-        "app": "notes:create_app()",
-        "app_path": str(EXAMPLE),
-        "health_path": "/health",
-        "trim": "tls\ncodecs",
-        "cache_dir": str(EXAMPLE / ".pytest_cache" / "d" / "scratchimage"),
-        "env": f"DATABASE_URL={inside}",
-        "record_env": f"DATABASE_URL={outside}",
-    }
-    args = [arg for name, value in ini.items() for arg in ("-o", f"scratch_image_{name}={value}")]
-    result = pytester.runpytest("--scratch-image", "-p", "no:randomly", *args)
+    result = pytester.runpytest("--scratch-image", "-p", "no:randomly", *notes_args(inside, outside))
     result.assert_outcomes(errors=1)
     db = inside.split("@")[1].split(":")[0]
     result.stdout.fnmatch_lines(

@@ -15,15 +15,12 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def network(engine: docker.DockerClient) -> Iterator[str]:
+def network(engine: docker.DockerClient, remove_network: Callable[..., None]) -> Iterator[str]:
     """A Docker network of this test's own, removed after it (with whatever is still attached)."""
     name = f"scratch-test-{uuid.uuid4().hex[:8]}"
     made = engine.networks.create(name)
     yield name
-    made.reload()
-    for container in made.containers:
-        container.remove(force=True)
-    made.remove()
+    remove_network(str(made.id))
 
 
 def test_on_the_hosts_network_the_app_binds_loopback_and_nothing_is_published(

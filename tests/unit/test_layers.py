@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pytest_scratchimage.breakdown import Entry
-from pytest_scratchimage.build import held, launcher_of, runtime_lacks
+from pytest_scratchimage.build import held, launcher_of, layered_facts, runtime_lacks
 from pytest_scratchimage.errors import ScratchImageError
 from pytest_scratchimage.launcher import Launcher
 from pytest_scratchimage.layers import (
@@ -201,10 +201,11 @@ def test_a_cached_runtime_is_made_again_when_the_app_imports_what_it_lacks(proje
     folder.mkdir()
     held_now = ["json", "json.decoder", "os", "falcon.asgi", "email.parser"]
     (folder / "build.json").write_text(json.dumps({"layers": {"tops": ["shop", "helpers"], "modules": held_now}}))
-    own = app_files(("shop", "helpers"), [project])
-    assert runtime_lacks(folder, settings, own) == "the app now imports wave, which the runtime lacks"
+    own, layered = app_files(("shop", "helpers"), [project]), layered_facts(folder)
+    assert layered is not None
+    assert runtime_lacks(layered, settings, own) == "the app now imports wave, which the runtime lacks"
     (project / "shop" / "views.py").write_text("import ssl\nimport json\n")  # ssl: left out by the tls trim
-    assert runtime_lacks(folder, settings, app_files(("shop", "helpers"), [project])) is None
+    assert runtime_lacks(layered, settings, app_files(("shop", "helpers"), [project])) is None
 
 
 def test_app_files_keep_their_tops() -> None:
