@@ -51,6 +51,7 @@ THIRD_PARTY = Path("examples/wsgidav")  # WsgiDAV from PyPI, configured by its t
 TOP = 5
 WRK_INSTALL = "apt-get install -y wrk"
 BUSYBOX_INSTALL = "apt-get install -y busybox-static"
+VALGRIND_INSTALL = "apt-get install -y valgrind"
 FLOOR_ENGINE = "busybox httpd, FROM scratch"  # the engine's share of a start
 FLOOR_PYTHON = "on host gunicorn"  # Python's share: the app unfrozen
 ONE_TEST = "def test_one():\n    assert True\n"
@@ -96,6 +97,8 @@ class Overhead:
     with_plugin: list[float] = field(default_factory=list)
     without: list[float] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)  # pair by pair
+    instructions: list[int] = field(default_factory=list)  # with, without: callgrind's count, whatever the load
+    skipped: str | None = None  # why there is no instruction count
 
 
 @dataclass
@@ -211,8 +214,23 @@ def measure_builds(results: Results, workdir: Path, warm_sessions: int) -> None:
 # --- the unused plugin's cost --------------------------------------------------------------------------
 
 
-def pytest_seconds(project: Path, *options: str) -> float:
-    command = [sys.executable, "-m", "pytest", "-q", *options]
+def bare_venv(folder: Path) -> Path:
+    """A venv holding pytest and the plugin alone, so that no other plugin's start dilutes the ratio.
+
+    This project's venv has pytest-xdist and Faker's pytest plugin too: Faker alone costs about 340 ms
+    on both sides, which would flatter the plugin's share.
+    """
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    python = folder / "bin" / "python"
+    install = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", str(Path.cwd())]
+    done = subprocess.run(install, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark: {' '.join(install)} failed:\n{done.stdout}{done.stderr}")
+    return python
+
+
+def pytest_seconds(python: Path, project: Path, *options: str) -> float:
+    command = [str(python), "-m", "pytest", "-q", *options]
     started = time.monotonic()
     done = subprocess.run(command, cwd=project, capture_output=True, text=True, env=user_env(), check=False)
     seconds = time.monotonic() - started
@@ -221,25 +239,51 @@ def pytest_seconds(project: Path, *options: str) -> float:
     return seconds
 
 
+def instructions(python: Path, project: Path, *options: str) -> int:
+    """The instructions one run executes (valgrind's callgrind): the same count on a busy machine as on an idle one.
+
+    ``-p no:cacheprovider`` keeps the run from writing, so that each is the same run.
+    """
+    with tempfile.NamedTemporaryFile(prefix="scratchimage-bench-callgrind-") as out:
+        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}", str(python), "-m", "pytest"]
+        command += ["-q", "-p", "no:cacheprovider", *options]
+        done = subprocess.run(command, cwd=project, capture_output=True, text=True, env=user_env(), check=False)
+        counted = re.search(r"Collected : ([0-9]+)", done.stderr)
+        if done.returncode != 0 or counted is None:
+            raise SystemExit(f"benchmark: {' '.join(command)} failed in {project}:\n{done.stdout}{done.stderr}")
+        return int(counted[1])
+
+
 def measure_overhead(pairs: int) -> Overhead:
     """A one-test project's ``pytest -q`` with the plugin installed and unused, then without it, in pairs.
 
-    The order alternates pair by pair, so that a drift of the machine's speed weighs on both sides.
+    Both run in a bare venv (`bare_venv`). The order alternates pair by pair, so that a drift of the
+    machine's speed weighs on both sides.
     """
     overhead = Overhead()
     with tempfile.TemporaryDirectory(prefix="scratchimage-bench-project-") as folder:
         project = Path(folder)
         (project / "test_one.py").write_text(ONE_TEST)
-        for options in [(), ("-p", "no:scratchimage")] * 2:  # warm-up: bytecode and page caches
-            pytest_seconds(project, *options)
+        python = bare_venv(project / "venv")
+        plugged = functools.partial(pytest_seconds, python, project)
+        unplugged = functools.partial(pytest_seconds, python, project, "-p", "no:scratchimage")
+        for run in (plugged, unplugged) * 2:  # warm-up: bytecode and page caches
+            run()
         for pair in range(pairs):
             if pair % 2:
-                without, with_plugin = pytest_seconds(project, "-p", "no:scratchimage"), pytest_seconds(project)
+                without, with_plugin = unplugged(), plugged()
             else:
-                with_plugin, without = pytest_seconds(project), pytest_seconds(project, "-p", "no:scratchimage")
+                with_plugin, without = plugged(), unplugged()
             overhead.with_plugin.append(round(with_plugin, 4))
             overhead.without.append(round(without, 4))
             overhead.ratios.append(round(with_plugin / without, 4))
+        if shutil.which("valgrind"):
+            overhead.instructions = [
+                instructions(python, project),
+                instructions(python, project, "-p", "no:scratchimage"),
+            ]
+        else:
+            overhead.skipped = f"no valgrind ({VALGRIND_INSTALL})"
     log(f"unused plugin: {summary(overhead.ratios, unit='x', digits=3)}")
     return overhead
 
@@ -726,6 +770,13 @@ def overhead_seconds(overhead: Overhead) -> str:
     return f"with it {summary(overhead.with_plugin, digits=3)}; without {summary(overhead.without, digits=3)}"
 
 
+def overhead_instructions(overhead: Overhead) -> str:
+    if not overhead.instructions:
+        return f"skipped: {overhead.skipped}" if overhead.skipped else "-"
+    plugged, unplugged = overhead.instructions
+    return f"{plugged / unplugged:.3f} x ({plugged:,} against {unplugged:,}, one run each under callgrind)"
+
+
 def throughput_row(row: Throughput) -> tuple[str, str]:
     if row.requests_per_second is None:
         return f"req/s {row.target}", f"skipped: {row.skipped}"
@@ -749,6 +800,7 @@ def table_rows(results: Results) -> list[tuple[str, str]]:
         ("build stages", stages),
         ("warm session", summary(results.warm_session_seconds)),
         ("unused plugin", f"{summary(overhead.ratios, unit='x', digits=3)} ({overhead_seconds(overhead)})"),
+        ("its instructions", overhead_instructions(overhead)),
         *image_rows(results),
         *start_rows(results),
         *edit_rows(results.edits),
@@ -779,7 +831,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="rounds of starts, every target once each (default: 10)")
     parser.add_argument("--warm", type=int, default=5, help="warm sessions to take the median of (default: 5)")
-    parser.add_argument("--pairs", type=int, default=20, help="pytest runs with and without the plugin (default: 20)")
+    parser.add_argument("--pairs", type=int, default=40, help="pytest runs with and without the plugin (default: 40)")
     parser.add_argument("--duration", type=int, default=10, help="seconds of each wrk run (default: 10)")
     parser.add_argument("--no-third-party", action="store_true", help=f"leave out {THIRD_PARTY} (a cold build)")
     parser.add_argument("--edits", type=int, default=5, help="rounds of edit → first answer (default: 5)")

@@ -2,8 +2,10 @@
 
 Only light modules load with the plugin: the docker SDK, requests and the pipeline load when a session
 first needs its image, so a project that has the plugin installed and does not use it pays next to
-nothing. For the same reason the records these modules declare are ``NamedTuple``s: creating a
-dataclass costs about a millisecond, ten of them a few percent of a small project's pytest run.
+nothing. For the same reason the records these modules declare are ``NamedTuple``s and ``State`` is a
+plain class: creating a dataclass costs about a millisecond, a few percent of a small project's pytest
+run; and each module more costs about 0.3 ms through pytest's rewrite hook, so the errors load with the
+first session and the settings name the trims instead of importing their levers.
 """
 
 from __future__ import annotations
@@ -13,13 +15,11 @@ import signal
 import threading
 import warnings
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from .errors import ScratchImageError, tail
 from .markers import SIGNATURES, Limits, parse_limits
 from .options import FLAG, FLAGS, OptionError, Options, folder_problem
 from .schema import SCHEMA, SETTINGS, Invalid, SettingsError, as_ini, parse_network
@@ -41,21 +41,21 @@ class ScratchImageBudgetWarning(pytest.PytestWarning):
     """The image passed a budget's warning level, not yet its limit."""
 
 
-@dataclass
 class State:
-    """What the hooks share, kept in ``config.stash``."""
+    """What the hooks share, kept in ``config.stash``; a plain class, since a dataclass costs a millisecond."""
 
-    options: Options
-    settings: Settings | None
-    session: ScratchSession | None = None
-    report: SizeReport | None = None
-    failures: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    previous_sigterm: Any = None
-    audit: Audit | None = None  # the session gate's facts (workers' merged, under xdist)
-    unaudited: list[str] = field(default_factory=list)  # why an image that was built could not be audited
-    held: list[str] = field(default_factory=list)  # tags xdist workers left for the controller to keep or remove
-    table: list[str] = field(default_factory=list)  # the change against the baseline, for the summary
+    def __init__(self, options: Options, settings: Settings | None) -> None:
+        self.options = options
+        self.settings = settings
+        self.session: ScratchSession | None = None
+        self.report: SizeReport | None = None
+        self.failures: list[str] = []
+        self.notes: list[str] = []
+        self.previous_sigterm: Any = None
+        self.audit: Audit | None = None  # the session gate's facts (workers' merged, under xdist)
+        self.unaudited: list[str] = []  # why an image that was built could not be audited
+        self.held: list[str] = []  # tags xdist workers left for the controller to keep or remove
+        self.table: list[str] = []  # the change against the baseline, for the summary
 
 
 STATE = pytest.StashKey[State]()
@@ -267,6 +267,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def _or_fail(work: Callable[[], T]) -> T:
     """Run ``work``; turn a pipeline error into a plain test failure: its message, no traceback."""
+    from .errors import ScratchImageError  # loaded by then: only a session's work can raise it
+
     try:
         return work()
     except ScratchImageError as error:
@@ -306,7 +308,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def _log_section(container: ScratchContainer) -> tuple[str, str]:
     """A failing test's section: the container's status and log tail, or why the engine could not give them."""
     from .diagnose import hints
-    from .errors import engine_call
+    from .errors import ScratchImageError, engine_call, tail
 
     try:
         with engine_call("the reading of the container's log", f"run: the container {container.id[:12]} is gone"):
@@ -379,6 +381,7 @@ def scratch_settings(pytestconfig: pytest.Config) -> Settings:
 
 @pytest.fixture(scope="session")
 def _scratch_session(pytestconfig: pytest.Config, scratch_settings: Settings) -> Iterator[ScratchSession]:
+    from .errors import ScratchImageError
     from .session import ScratchSession
 
     state = pytestconfig.stash[STATE]

@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .sizes import ACCEPTED, METRICS, parse_size
-from .trim import TRIMS
-from .wsgi import AppSpec
 
 if TYPE_CHECKING:
     from .budget import Growth
+    from .wsgi import AppSpec
 
 PREFIX = "scratch_image_"
 COMPRESSIONS = ("xz", "zlib", "zlib-only")  # see freeze.ZLIB_LEVELS and staticize.XZ
 LAYOUTS = ("single", "layers")  # see layers.py
+TRIMS = ("tls", "codecs", "compression", "unused")  # what each leaves out: trim.LEVERS
 _NAME = r"[A-Za-z_]\w*"
 _DOTTED = rf"{_NAME}(?:\.{_NAME})*"
 _APP = rf"(?P<module>{_DOTTED}):(?P<attribute>{_NAME})(?P<call>\(\))?"
@@ -56,6 +56,8 @@ class SettingsError(ValueError):
 
 
 def parse_app(text: str) -> AppSpec:
+    from .wsgi import AppSpec
+
     match = re.fullmatch(_APP, text.strip())
     if not match:
         raise Invalid("module:callable, e.g. myproject.wsgi:application or app:create_app()")

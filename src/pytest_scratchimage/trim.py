@@ -24,7 +24,7 @@ KEPT_CODECS = frozenset(
 
 
 class Trim(NamedTuple):
-    """One lever; a light record, since the settings (loaded with the plugin) name the trims."""
+    """One lever: what ``scratch_image_trim`` names (``schema.TRIMS``) leaves out."""
 
     excludes: Callable[[], tuple[str, ...]]  # called at build time: listing them can take a while
     runtime_hooks: tuple[Path, ...] = ()
@@ -39,7 +39,7 @@ def unused_codecs() -> tuple[str, ...]:
     )
 
 
-TRIMS = {
+LEVERS = {
     # No TLS: OpenSSL (libssl, libcrypto), _ssl and _hashlib left out, ssl replaced by a stub that refuses
     # TLS; hashlib falls back to its built-in hashes (-1.7 MB).
     "tls": Trim(lambda: ("ssl", "_ssl", "_hashlib"), (HOOKS / "ssl_stub.py",)),
@@ -53,8 +53,8 @@ TRIMS = {
 
 
 def excludes(names: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(module for name in names for module in TRIMS[name].excludes())
+    return tuple(module for name in names for module in LEVERS[name].excludes())
 
 
 def runtime_hooks(names: tuple[str, ...]) -> tuple[Path, ...]:
-    return tuple(hook for name in names for hook in TRIMS[name].runtime_hooks)
+    return tuple(hook for name in names for hook in LEVERS[name].runtime_hooks)

@@ -24,6 +24,30 @@ def test_without_any_configuration_the_plugin_stays_out_of_the_way(pytester: pyt
     assert "scratch-image" not in result.stdout.str()
 
 
+# What an unused plugin loads: each module more costs its import in every pytest run of every project
+# that has the plugin installed (about 0.3 ms a module through pytest's rewrite hook; bench/benchmark.py).
+LIGHT_MODULES = [
+    "pytest_scratchimage",
+    *(f"pytest_scratchimage.{m}" for m in ("markers", "options", "plugin", "schema", "sizes")),
+]
+
+
+def test_an_unused_plugin_loads_its_light_modules_alone(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import sys
+
+        def pytest_sessionfinish(session):
+            loaded = sorted(m for m in sys.modules if m.split(".")[0] in {"pytest_scratchimage", "docker", "requests"})
+            print("loaded:", " ".join(loaded))
+        """
+    )
+    pytester.makepyfile("def test_plain(): pass")
+    result = pytester.runpytest_subprocess("-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"*loaded: {' '.join(LIGHT_MODULES)}"])
+
+
 def test_header_states_the_effective_settings(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_plain(): pass")
     result = pytester.runpytest(

@@ -11,6 +11,7 @@ import pytest
 
 from pytest_scratchimage import trim
 from pytest_scratchimage.build import freeze_spec
+from pytest_scratchimage.schema import TRIMS
 from pytest_scratchimage.settings import resolve
 
 
@@ -66,3 +67,7 @@ def test_trims_add_up_in_order_and_only_tls_has_a_runtime_hook() -> None:
     assert trim.excludes(("tls", "compression")) == ("ssl", "_ssl", "_hashlib", "bz2", "_bz2", "lzma", "_lzma")
     assert trim.runtime_hooks(("codecs", "compression")) == ()
     assert trim.excludes(()) == ()
+
+
+def test_every_trim_the_settings_accept_is_a_lever() -> None:
+    assert tuple(trim.LEVERS) == TRIMS
