@@ -22,6 +22,12 @@ _EXTENSION = re.compile(r"\.(cpython-[^.]+\.|abi3\.)?so$")
 _DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 _CODE = (".py", ".pyc", ".pyi", ".so")
 _RECORDER = frozenset({"__main__", "_distutils_hack", "sitecustomize", "usercustomize"})
+# The folders of tools, never the app's data: an app that lists the project folder (WsgiDAV serving it
+# over WebDAV, in the corpus) looks into them, and .pytest_cache holds the plugin's own binaries.
+_TOOL_FOLDERS = frozenset(
+    {"__pycache__", ".pytest_cache", ".git", ".hg", ".svn", ".tox", ".nox", ".venv", ".mypy_cache", ".ruff_cache",
+     ".hypothesis", ".eggs"}
+)  # fmt: skip
 _FACTS = {
     "started": "started",
     "nospec": "nospec",
@@ -173,9 +179,11 @@ def data(record: Record, roots: list[str]) -> list[tuple[str, str]]:
     for path in sorted(record.opened | record.looked):
         real = os.path.realpath(path)
         root = holder(real, roots)
-        if root is None or real == root or "__pycache__" in real or _metadata_folder(real):
+        if root is None or real == root or _metadata_folder(real):
             continue
         relative = os.path.relpath(real, root)
+        if _TOOL_FOLDERS.intersection(relative.split(os.sep)):
+            continue
         if os.path.isfile(real) and not real.endswith(_CODE):
             files[real] = os.path.dirname(relative) or "."
         elif os.path.isdir(real) and not _is_package(real, relative, modules) and path in record.looked:

@@ -162,6 +162,23 @@ def test_files_of_the_apps_own_folder_are_data_too(tmp_path: Path, site: Path) -
     ]
 
 
+def test_the_folders_of_tools_are_never_data(tmp_path: Path, site: Path) -> None:
+    app = tmp_path / "app"
+    for folder in (".pytest_cache/d/scratchimage", ".git", ".venv/lib", "docs"):
+        (app / folder).mkdir(parents=True)
+    (app / ".git" / "HEAD").write_text("ref: refs/heads/main")
+    (app / "pyproject.toml").write_text("")
+    looked = frozenset(
+        str(app / folder) for folder in (".pytest_cache", ".pytest_cache/d/scratchimage", ".venv/lib", "docs")
+    )
+    opened = frozenset({str(app / ".git/HEAD"), str(app / "pyproject.toml")})
+    record = recorded(site, app, opened=opened, looked=looked)
+    assert data(record, package_roots(record, [app])) == [
+        (str(app / "docs"), "docs"),
+        (str(app / "pyproject.toml"), "."),
+    ]
+
+
 def test_metadata_of_the_distributions_whose_files_were_read(site: Path, tmp_path: Path) -> None:
     record = recorded(
         site,
