@@ -40,7 +40,19 @@ from .checking import Checked, CheckRequest, check_on_host
 from .errors import ScratchImageError
 from .freeze import SHIPPED, FreezeSpec, freeze
 from .launcher import Launcher
-from .layers import APP_FOLDER, AppFiles, app_files, has_own, imports, lacking, layer, own_tops, runtime_needs
+from .layers import (
+    APP_FOLDER,
+    AppFiles,
+    Data,
+    app_files,
+    beside_modules,
+    has_own,
+    imports,
+    lacking,
+    layer,
+    own_tops,
+    runtime_needs,
+)
 from .optimize import Level, learn
 from .record import Needs, holder, needs, stdlib_roots, unused_modules
 from .recording import Recording
@@ -181,7 +193,7 @@ def build_binary(settings: Settings, cache: Path, progress: Progress, rebuild: b
                 progress(f"cache: {key} {damage}: rebuilding")
                 change = "its cached binary cannot be trusted"
             layered = layered_facts(final) if change is None else None
-            own = app_files(layered["tops"], settings.app_path) if layered else None
+            own = app_files(layered["tops"], settings.app_path, map(tuple, layered["data"])) if layered else None
             if layered and own is not None:
                 change = runtime_lacks(layered, settings, own)
             if change is None:
@@ -223,9 +235,11 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
         level = Level(2, "not learnt: scratch_image_record is false")
     learnt = needs(recorded, settings.app_path, recording.excludes) if recorded else Needs()
     own: AppFiles | None = None
+    beside: tuple[Data, ...] = ()
     if launcher_of(settings).layer is not None:  # the app's own go to a layer of their own; the runtime, their imports
         tops = own_tops(app_of(settings).module, settings.app_path, recorded.modules if recorded else None)
-        own = app_files(tops, settings.app_path)
+        beside = beside_modules(learnt, tops, settings.app_path)
+        own = app_files(tops, settings.app_path, beside)
         learnt = runtime_needs(learnt, own)
     wanted = imports(own) if own is not None else ()
     unused: tuple[str, ...] = ()
@@ -250,7 +264,7 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
         "level": dataclasses.asdict(level),
         "levers": [lever.to_dict() for lever in found],
         "binary": made(static.binary),
-        "layers": {"tops": list(own.tops), "modules": held(analysis.entries)} if own is not None else None,
+        "layers": None if own is None else {"tops": list(own.tops), "data": beside, "modules": held(analysis.entries)},
     }
     (workdir / FACTS).write_text(json.dumps(facts, indent=1))
     for bulky in ("build", "dist", "patched"):

@@ -14,6 +14,7 @@ import ast
 import importlib.machinery
 import io
 import os
+import posixpath
 import py_compile
 import sys
 import sysconfig
@@ -28,6 +29,7 @@ from .record import Needs, holder, stdlib_roots
 
 APP_FOLDER = "/opt/app"  # not /app: the entrypoint, the static binary, is that file
 _CODE = (".pyc", ".pyo")  # left out: the layer's own are compiled for the frozen interpreter
+Data = tuple[str, str]  # a file or folder the record saw read, and its folder in the app (record.data)
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,9 @@ def _located(top: str, folders: Iterable[Path]) -> Path | None:
     return None
 
 
-def app_files(tops: Iterable[str], app_path: Iterable[Path]) -> AppFiles:
-    """Every file of the app's own: a module file, or each file below a package folder but bytecode."""
+def app_files(tops: Iterable[str], app_path: Iterable[Path], beside: Iterable[Data] = ()) -> AppFiles:
+    """Every file of the app's own: a module file, or each file below a package folder but bytecode; and the
+    data ``beside`` its modules (see ``beside_modules``), each where the record saw it."""
     folders = [Path(os.path.realpath(folder)) for folder in app_path]
     sources: list[tuple[Path, str]] = []
     others: list[tuple[Path, str]] = []
@@ -81,13 +84,37 @@ def app_files(tops: Iterable[str], app_path: Iterable[Path]) -> AppFiles:
         found = _located(top, folders)
         if found is None:
             continue
-        files = [found] if found.is_file() else sorted(p for p in found.rglob("*") if p.is_file())
-        for path in files:
-            if "__pycache__" in path.parts or path.suffix in _CODE:
-                continue
+        for path in _files(found):
             relative = path.relative_to(found.parent).as_posix()
             (sources if path.suffix == ".py" else others).append((path, relative))
-    return AppFiles(tuple(tops), tuple(sources), tuple(others))
+    for source, where in beside:
+        found = Path(source)
+        if found.is_file():
+            others.append((found, posixpath.normpath(posixpath.join(where, found.name))))
+        for path in _files(found) if found.is_dir() else ():  # one gone since the record is left out
+            others.append((path, posixpath.normpath(posixpath.join(where, path.relative_to(found).as_posix()))))
+    return AppFiles(tuple(tops), tuple(sources), tuple(dict.fromkeys(others)))
+
+
+def _files(found: Path) -> list[Path]:
+    """A file, or each file below a folder, bytecode aside."""
+    files = [found] if found.is_file() else sorted(p for p in found.rglob("*") if p.is_file())
+    return [path for path in files if "__pycache__" not in path.parts and path.suffix not in _CODE]
+
+
+def beside_modules(learnt: Needs, tops: Iterable[str], app_path: Iterable[Path]) -> tuple[Data, ...]:
+    """The data the record saw read in the folder of one of the app's own top-level *modules*: the module
+    finds it from its ``__file__`` (``Path(__file__).parent / "templates"``), which this layout puts in
+    APP_FOLDER, so the data goes there too. A package's data is in its folder, which goes whole."""
+    folders = [Path(os.path.realpath(folder)) for folder in app_path]
+    found = [place for place in (_located(top, folders) for top in tops) if place is not None]
+    homes = [str(place.parent) for place in found if place.is_file()]
+    packages = [str(place) for place in found if place.is_dir()]
+    return tuple(
+        (source, where)
+        for source, where in learnt.datas
+        if holder(os.path.realpath(source), homes) and not holder(os.path.realpath(source), packages)
+    )
 
 
 def imports(files: AppFiles) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from pytest_scratchimage.layers import (
     APP_FOLDER,
     AppFiles,
     app_files,
+    beside_modules,
     has_own,
     imports,
     lacking,
@@ -114,6 +115,29 @@ def test_the_runtime_needs_the_apps_imports_and_not_the_app(project: Path) -> No
     assert set(needed.hidden_imports[2:]) == set(imports(own))
     assert needed.datas == (("/elsewhere/data.json", "pkg"),)
     assert needed.metadata == ("falcon",)
+
+
+def test_the_data_beside_a_top_level_module_goes_with_it_to_the_layer(project: Path) -> None:
+    """``helpers.py`` finds its files from its ``__file__``, in the layer's folder: they go there, not to the
+    runtime."""
+    for name in ("limits.txt", "pages/index.html", "pages/__pycache__/x.pyc", "docs/notes.txt"):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text("x")
+    read = (
+        (str(project / "limits.txt"), "."),
+        (str(project / "pages"), "pages"),
+        (str(project / "gone.txt"), "."),  # read by the record, deleted since
+        (str(project / "shop" / "templates"), "shop/templates"),  # the package's: in its folder already
+        ("/elsewhere/data.json", "pkg"),
+    )
+    learnt = Needs(datas=read)
+    beside = beside_modules(learnt, ("shop", "helpers"), [project])
+    assert beside == read[:3]
+    own = app_files(("shop", "helpers"), [project], beside)
+    assert [where for _, where in own.others] == ["shop/templates/index.html", "limits.txt", "pages/index.html"]
+    assert own.others[1][0] == project / "limits.txt"
+    assert runtime_needs(learnt, own).datas == (read[2], read[4])  # nothing of the layer's own stays behind
+    assert beside_modules(learnt, ("shop",), [project]) == ()  # a package's folder is not its parent's
 
 
 def members(data: bytes) -> dict[str, tarfile.TarInfo]:
