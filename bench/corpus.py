@@ -168,13 +168,13 @@ def pinned() -> dict[str, str]:
 # --- one row --------------------------------------------------------------------------------------------
 
 
-def pyproject(row: Row) -> str:
-    """The row's whole configuration: its app line and its health path."""
+def pyproject(row: Row, layout: str | None = None) -> str:
+    """The row's whole configuration: its app line and its health path (and the layout, when one is asked)."""
     return (
         "[tool.pytest.ini_options]\n"
         f"scratch_image_app = {json.dumps(row.app)}\n"
         f"scratch_image_health_path = {json.dumps(row.health)}\n"
-    )
+    ) + (f"scratch_image_layout = {json.dumps(layout)}\n" if layout else "")
 
 
 def user_env() -> dict[str, str]:
@@ -251,7 +251,7 @@ def place_of(source: str, target: str) -> str:
     return os.path.normpath(os.path.join(target, os.path.basename(source)))
 
 
-def run_row(row: Row, python: Path, rounds: int) -> Result:
+def run_row(row: Row, python: Path, rounds: int, layout: str | None = None) -> Result:
     """The row's session in a temporary project, then its starts against their floor."""
     version = subprocess.run(
         [str(python), "-c", "import platform; print(platform.python_version())"],
@@ -265,7 +265,7 @@ def run_row(row: Row, python: Path, rounds: int) -> Result:
         shutil.copytree(CORPUS / row.name, project, dirs_exist_ok=True)
         if row.borrows:
             shutil.copy(ROOT / row.borrows, project)
-        (project / "pyproject.toml").write_text(pyproject(row))
+        (project / "pyproject.toml").write_text(pyproject(row, layout))
         command = [str(python), "-m", "pytest", "--scratch-image", "--scratch-image-report=report.json"]
         command += ["--junitxml=junit.xml", "-p", "no:randomly", "--color=no", "-rfE"]
         started = time.monotonic()
@@ -568,6 +568,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, default=5, help="rounds of starts against the floor (default: 5)")
     parser.add_argument("--fresh", action="store_true", help="run rows already in the results again")
+    parser.add_argument(
+        "--layout",
+        choices=("single", "layers"),
+        help="set scratch_image_layout too (pass --results and --readme elsewhere)",
+    )
     parser.add_argument("--results", type=Path, default=BENCH / "corpus.json", help="the resumable results file")
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md", help="where the table goes")
     parser.add_argument("--table-only", action="store_true", help="write the table from the results; run nothing")
@@ -596,12 +601,13 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"{key}: in {args.results.name} already")
                     continue
                 log(f"{key}: building and probing")
-                result = run_row(row, python, args.rounds)
+                result = run_row(row, python, args.rounds, args.layout)
                 results[key] = result
                 save(args.results, results)
                 verdict_line = "passes" if result.passed else f"FAILS: {result.why}"
                 log(f"{key}: {verdict_line}; {size(result.size) if result.size else '-'}; {start_cell(result)}")
     command = "python bench/corpus.py" + "".join(f" --python {p}" for p in args.python or ())
+    command += f" --layout {args.layout}" if args.layout else ""
     write_readme(args.readme, results, command)
     return 0 if all(r.passed for r in results.values()) else 1
 
