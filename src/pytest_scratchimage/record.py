@@ -182,7 +182,7 @@ def data(record: Record, roots: list[str]) -> list[tuple[str, str]]:
         if root is None or real == root or _metadata_folder(real):
             continue
         relative = os.path.relpath(real, root)
-        if _TOOL_FOLDERS.intersection(relative.split(os.sep)):
+        if _TOOL_FOLDERS.intersection(relative.split(os.sep)) or _in_environment(root, relative):
             continue
         if os.path.isfile(real) and not real.endswith(_CODE):
             files[real] = os.path.dirname(relative) or "."
@@ -193,6 +193,13 @@ def data(record: Record, roots: list[str]) -> list[tuple[str, str]]:
             del folders[folder]
     kept = {f: d for f, d in files.items() if not any(f.startswith(folder + "/") for folder in folders)}
     return sorted([*folders.items(), *kept.items()])
+
+
+def _in_environment(root: str, relative: str) -> bool:
+    """Whether ``relative`` is, or lies in, a virtual environment below ``root``: a folder with a ``pyvenv.cfg``,
+    whatever its name (``v``, ``env``). Its packages are found through its site-packages, a root of its own."""
+    parts = relative.split(os.sep)
+    return any(os.path.isfile(os.path.join(root, *parts[:depth], "pyvenv.cfg")) for depth in range(1, len(parts) + 1))
 
 
 def _is_package(folder: str, relative: str, modules: set[str]) -> bool:

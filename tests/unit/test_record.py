@@ -179,6 +179,20 @@ def test_the_folders_of_tools_are_never_data(tmp_path: Path, site: Path) -> None
     ]
 
 
+def test_a_virtual_environment_in_the_app_folder_is_never_data_whatever_its_name(tmp_path: Path) -> None:
+    """A venv ``v`` in the rootdir: Python's start reads its pyvenv.cfg and looks into it; its packages' data
+    is found through its site-packages, where the frozen app finds it too."""
+    app = tmp_path / "app"
+    site = app / "v" / "lib" / "python3.13" / "site-packages"
+    (site / "shop" / "res").mkdir(parents=True)
+    (app / "v" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (site / "shop" / "res" / "error.css").write_text("p {}")
+    looked = frozenset({str(app / "v"), str(app / "v" / "lib")})
+    opened = frozenset({str(app / "v" / "pyvenv.cfg"), str(site / "shop" / "res" / "error.css")})
+    record = recorded(site, app, opened=opened, looked=looked)
+    assert data(record, package_roots(record, [app])) == [(str(site / "shop" / "res" / "error.css"), "shop/res")]
+
+
 def test_metadata_of_the_distributions_whose_files_were_read(site: Path, tmp_path: Path) -> None:
     record = recorded(
         site,
