@@ -99,12 +99,25 @@ def _settings(config: pytest.Config, options: Options) -> Settings | None:
     raw = raw_settings(config)
     if not str(raw["app"]).strip() and not options.enabled:
         return None  # the plugin is installed but this project does not use it
+    _check_keys(config)
     try:
         return resolve_settings(config, raw)
     except SettingsError as error:
         where = f"-o or {config.inipath}" if config.inipath else "-o"
         where = next((s.option for s in SCHEMA if s.ini == error.name and s.name in flagged(config)), where)
         raise pytest.UsageError(f"pytest-scratchimage: {error} (from {where})") from None
+
+
+def _check_keys(config: pytest.Config) -> None:
+    """A ``scratch_image_*`` key that is no setting fails at once, naming the setting it is closest to:
+    pytest would only warn, after collection, and the session would run with the default."""
+    from .settings import ini_keys, unknown_settings
+
+    overrides = {line.partition("=")[0].strip() for line in config.getoption("override_ini", None) or ()}
+    for keys, where in ((overrides, "-o"), (ini_keys(config.inipath), str(config.inipath))):
+        problems = unknown_settings(keys)
+        if problems:
+            raise pytest.UsageError(f"pytest-scratchimage: {'; '.join(problems)} (from {where})")
 
 
 def _options(config: pytest.Config) -> Options:

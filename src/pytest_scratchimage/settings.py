@@ -5,13 +5,21 @@ Loaded when a project uses the plugin: a project that only has it installed neve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import configparser
+import difflib
+import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .options import file_problem
-from .schema import SCHEMA, SETTINGS, SettingsError
+from .schema import PREFIX, SCHEMA, SETTINGS, SettingsError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pytest's own dependency before Python 3.11
+    import tomli as tomllib
 from .wsgi import AppSpec
 
 if TYPE_CHECKING:
@@ -130,3 +138,29 @@ def check_consistent(settings: Settings) -> None:
             str(settings.port),
             f"a port of 1024 or more: user {settings.user} cannot bind below 1024",
         )
+
+
+def ini_keys(path: Path | None) -> set[str]:
+    """The keys of pytest's section in the ini file it read: pyproject.toml's ``[tool.pytest.ini_options]``
+    (or ``[tool.pytest]``), pytest.toml's ``[pytest]``, pytest.ini's and tox.ini's ``[pytest]``, setup.cfg's
+    ``[tool:pytest]``. pytest itself names an unknown key only after collection, and as a warning."""
+    if path is None or not path.is_file():
+        return set()
+    if path.suffix == ".toml":
+        data = tomllib.loads(path.read_text())
+        table = data.get("tool", {}).get("pytest", {}) if path.name == "pyproject.toml" else data.get("pytest", {})
+        return {key for key in table if key != "ini_options"} | set(table.get("ini_options", {}))
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(path)
+    section = "tool:pytest" if path.name == "setup.cfg" else "pytest"
+    return set(parser[section]) if parser.has_section(section) else set()
+
+
+def unknown_settings(keys: Iterable[str]) -> list[str]:
+    """A line for each ``scratch_image_*`` key that is no setting, naming the setting it is closest to."""
+    lines = []
+    for key in sorted(key for key in keys if key.startswith(PREFIX) and key.removeprefix(PREFIX) not in SETTINGS):
+        close = difflib.get_close_matches(key.removeprefix(PREFIX), SETTINGS, n=1)  # the prefix would match any
+        hint = f"did you mean {PREFIX}{close[0]}?" if close else "pytest --help lists them"
+        lines.append(f"{key} is not a setting: {hint}")
+    return lines

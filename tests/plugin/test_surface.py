@@ -109,6 +109,32 @@ def test_invalid_setting_in_the_ini_file_names_the_file(pytester: pytest.Pyteste
     result.stderr.fnmatch_lines(["*scratch_image_budget = 'lots'*(from -o or *tox.ini)"])
 
 
+def test_a_misspelt_setting_fails_at_configure_naming_the_setting_it_is_closest_to(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml(
+        '[tool.pytest.ini_options]\nscratch_image_app = "random_api:app"\nscratch_image_layuot = "layers"\n'
+    )
+    pytester.makepyfile("def test_plain(): pass")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*scratch_image_layuot is not a setting: did you mean scratch_image_layout? (from *pyproject.toml)"]
+    )
+    given = pytester.runpytest("-o", "scratch_image_budgt=9MB", "-o", "scratch_image_zzz=1")
+    given.stderr.fnmatch_lines(
+        ["*scratch_image_budgt is not a setting: did you mean scratch_image_budget?; scratch_image_zzz is not a "
+         "setting: pytest --help lists them (from -o)"]
+    )  # fmt: skip
+
+
+def test_a_stray_setting_of_a_project_that_does_not_use_the_plugin_is_pytests_to_warn_of(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini("[pytest]\nscratch_image_budgt = 9MB\n")
+    pytester.makepyfile("def test_plain(): pass")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, warnings=1)  # PytestConfigWarning: Unknown config option
+
+
 def test_flag_without_an_app_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_plain(): pass")
     result = pytester.runpytest("--scratch-image")

@@ -32,7 +32,16 @@ from pytest_scratchimage.schema import (
     parse_worker_class,
     parse_workers,
 )
-from pytest_scratchimage.settings import Settings, app_of, check_consistent, resolve, size_budget, unwritable
+from pytest_scratchimage.settings import (
+    Settings,
+    app_of,
+    check_consistent,
+    ini_keys,
+    resolve,
+    size_budget,
+    unknown_settings,
+    unwritable,
+)
 from pytest_scratchimage.wsgi import AppSpec
 
 
@@ -641,3 +650,32 @@ def test_as_ini_refuses_unknown_names_and_values_of_no_ini_form() -> None:
 @pytest.mark.parametrize("name", ["bridge", "host", "ci_services", "compose-default.1"])
 def test_a_network_is_bridge_host_or_a_docker_networks_name(tmp_path: Path, name: str) -> None:
     assert resolve({"app": "random_api:app", "network": f" {name} "}, tmp_path).network == name
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("pyproject.toml", '[tool.pytest.ini_options]\nscratch_image_app = "a:b"\n[tool.other]\nscratch_image_x = 1\n'),
+        ("pyproject.toml", '[tool.pytest]\nscratch_image_app = "a:b"\n'),  # pytest 9's own TOML table
+        ("pytest.toml", '[pytest]\nscratch_image_app = "a:b"\n'),
+        ("pytest.ini", "[pytest]\nscratch_image_app = a:b\n[other]\nscratch_image_x = 1\n"),
+        ("tox.ini", "[tox]\nenvlist = py\n[pytest]\nscratch_image_app = a:b\n"),
+        ("setup.cfg", "[tool:pytest]\nscratch_image_app = a:b\n[metadata]\nname = x\n"),
+    ],
+)
+def test_the_keys_of_pytests_section_in_each_file_pytest_reads(tmp_path: Path, name: str, text: str) -> None:
+    (tmp_path / name).write_text(text)
+    assert ini_keys(tmp_path / name) == {"scratch_image_app"}
+
+
+def test_no_ini_file_has_no_keys(tmp_path: Path) -> None:
+    assert ini_keys(None) == ini_keys(tmp_path / "pytest.ini") == set()
+
+
+def test_a_key_that_is_no_setting_is_named_with_the_setting_it_is_closest_to() -> None:
+    keys = {"scratch_image_app", "scratch_image_layuot", "scratch_image_zzz", "python_files", "scratch_image_ap"}
+    assert unknown_settings(keys) == [
+        "scratch_image_ap is not a setting: did you mean scratch_image_app?",
+        "scratch_image_layuot is not a setting: did you mean scratch_image_layout?",
+        "scratch_image_zzz is not a setting: pytest --help lists them",  # the shared prefix matches nothing
+    ]
