@@ -34,8 +34,9 @@ PROBES = """
 
     def test_stops(scratch_start_container):
         # Podman's stop goes through conmon and its cleanup processes: on a loaded machine a clean stop was
-        # seen to take over 5 s once; 10 s is Docker's own default
-        assert_stops_gracefully(scratch_start_container(), within=10)
+        # seen to take over 5 s once, and over 10 s twice in full runs beside the corpus's builds on the same
+        # 2 cores; an app that ignores SIGTERM still fails, at 20 s
+        assert_stops_gracefully(scratch_start_container(), within=20)
 """
 
 
