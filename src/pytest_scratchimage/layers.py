@@ -105,7 +105,8 @@ def _files(found: Path) -> list[Path]:
 def beside_modules(learnt: Needs, tops: Iterable[str], app_path: Iterable[Path]) -> tuple[Data, ...]:
     """The data the record saw read in the folder of one of the app's own top-level *modules*: the module
     finds it from its ``__file__`` (``Path(__file__).parent / "templates"``), which this layout puts in
-    APP_FOLDER, so the data goes there too. A package's data is in its folder, which goes whole."""
+    APP_FOLDER, so the data goes there too. A package's data is in its folder, which goes whole; the data of
+    an installed package (a venv in the app folder) was placed by its site-packages, and stays with it."""
     folders = [Path(os.path.realpath(folder)) for folder in app_path]
     found = [place for place in (_located(top, folders) for top in tops) if place is not None]
     homes = [str(place.parent) for place in found if place.is_file()]
@@ -113,8 +114,17 @@ def beside_modules(learnt: Needs, tops: Iterable[str], app_path: Iterable[Path])
     return tuple(
         (source, where)
         for source, where in learnt.datas
-        if holder(os.path.realpath(source), homes) and not holder(os.path.realpath(source), packages)
+        if any(_placed_from(source, where, home) for home in homes) and not holder(os.path.realpath(source), packages)
     )
+
+
+def _placed_from(source: str, where: str, home: str) -> bool:
+    """Whether the record placed ``source`` at ``where`` from ``home``, rather than from a root below it."""
+    relative = os.path.relpath(os.path.realpath(source), home)
+    if relative == ".." or relative.startswith("../"):
+        return False
+    placed = relative if os.path.isdir(source) else os.path.dirname(relative) or "."
+    return posixpath.normpath(placed) == posixpath.normpath(where)
 
 
 def imports(files: AppFiles) -> tuple[str, ...]:

@@ -129,14 +129,17 @@ def test_the_data_beside_a_top_level_module_goes_with_it_to_the_layer(project: P
         (str(project / "gone.txt"), "."),  # read by the record, deleted since
         (str(project / "shop" / "templates"), "shop/templates"),  # the package's: in its folder already
         ("/elsewhere/data.json", "pkg"),
+        (str(project / "v/lib/site-packages/blacksheep/res/error.css"), "blacksheep/res"),  # a venv's package's
     )
+    (project / "v/lib/site-packages/blacksheep/res").mkdir(parents=True)
+    (project / "v/lib/site-packages/blacksheep/res/error.css").write_text("p {}")
     learnt = Needs(datas=read)
     beside = beside_modules(learnt, ("shop", "helpers"), [project])
     assert beside == read[:3]
     own = app_files(("shop", "helpers"), [project], beside)
     assert [where for _, where in own.others] == ["shop/templates/index.html", "limits.txt", "pages/index.html"]
     assert own.others[1][0] == project / "limits.txt"
-    assert runtime_needs(learnt, own).datas == (read[2], read[4])  # nothing of the layer's own stays behind
+    assert runtime_needs(learnt, own).datas == (read[2], *read[4:])  # nothing of the layer's own stays behind
     assert beside_modules(learnt, ("shop",), [project]) == ()  # a package's folder is not its parent's
 
 
