@@ -344,7 +344,7 @@ SCHEMA: tuple[Setting, ...] = (
     ),
     Setting("exclude_files", "linelist", str, None, "patterns of collected files to leave out, e.g. falcon/cyutil/*"),
     Setting(
-        "layout", "string", one_of(LAYOUTS, f"one of {', '.join(LAYOUTS)}"), "single",
+        "layout", "string", one_of(LAYOUTS, f"one of {', '.join(LAYOUTS)}"), "layers",
         "single: one layer, the app frozen into the one binary; layers: the runtime in one layer and the app's "
         "own modules in a thin second one, made again alone when the app changes",
     ),

@@ -19,6 +19,7 @@ from pytest_scratchimage import (
     assert_runs_as,
     assert_size_within,
 )
+from pytest_scratchimage.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -57,9 +58,15 @@ def test_no_shell_in_files_nor_by_exec(scratch_image: ScratchImage, scratch_cont
     assert probe.exit_code in {126, 127}, probe
 
 
-def test_filesystem_is_the_binary_tmp_and_read_only_scanner_files(scratch_image: ScratchImage) -> None:
+def test_filesystem_is_the_binary_the_app_tmp_and_read_only_scanner_files(
+    scratch_image: ScratchImage, scratch_settings: Settings
+) -> None:
     files = {f.path: f for f in scratch_image.files()}
-    scanners = {path: f for path, f in files.items() if path not in {"/app", "/tmp"}}
+    app = {path: f for path, f in files.items() if path.split("/")[1] == "opt"}  # the thin layer
+    layered = {"/opt", "/opt/app", "/opt/app/random_api.pyc"} if scratch_settings.layout == "layers" else set()
+    assert set(app) == layered
+    assert all((f.uid, f.gid, f.mode & 0o7777) in {(0, 0, 0o444), (0, 0, 0o555), (0, 0, 0o755)} for f in app.values())
+    scanners = {path: f for path, f in files.items() if path not in {"/app", "/tmp", *app}}
     assert "/usr/share/sbom/app.cdx.json" in scanners
     assert "/var/lib/dpkg/status.d/libc6" in scanners
     assert all(path.split("/")[1] in {"usr", "var", "etc"} for path in scanners)

@@ -10,6 +10,7 @@ Every image made here carries the owner label, so a run killed half-way leaves n
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import io
 import json
@@ -24,8 +25,9 @@ import docker
 import pytest
 
 from pytest_scratchimage import ScratchImage
+from pytest_scratchimage.build import build_binary
 from pytest_scratchimage.cleanup import OWNER, Owner
-from pytest_scratchimage.plugin import STATE
+from pytest_scratchimage.plugin import STATE, binary_cache
 from pytest_scratchimage.staticize import staticx_archive
 from pytest_scratchimage.used import binary_breakdown
 
@@ -71,11 +73,16 @@ def rootfs(*entries: tuple[tarfile.TarInfo, bytes]) -> bytes:
 
 @pytest.fixture(scope="module")
 def binary(scratch_image: ScratchImage, pytestconfig: pytest.Config) -> bytes:
-    """The outer session's static binary: PyInstaller onefile of the fixture app, wrapped by StaticX."""
-    session = pytestconfig.stash[STATE].session
-    assert session is not None
-    assert session.build is not None
-    return session.build.binary.read_bytes()
+    """The classic recipe's one static binary: the fixture app frozen whole (layout = single), PyInstaller
+    onefile wrapped by StaticX; the outer session's own in that layout, else built once into its cache."""
+    state = pytestconfig.stash[STATE]
+    assert state.settings is not None
+    assert state.session is not None
+    assert state.session.build is not None
+    if state.settings.layout == "single":
+        return state.session.build.binary.read_bytes()
+    single = dataclasses.replace(state.settings, layout="single")
+    return build_binary(single, binary_cache(pytestconfig, single)[0], lambda line: None).binary.read_bytes()
 
 
 @pytest.fixture(scope="module")

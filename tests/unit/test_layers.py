@@ -193,7 +193,8 @@ def test_an_app_installed_from_pypi_is_frozen_in_as_in_one_layer(project: Path) 
     installed = resolve({"app": "wsgidav.server:app", "layout": "layers"}, project)
     assert launcher_of(layered).layer == APP_FOLDER
     assert launcher_of(installed).layer is None
-    assert launcher_of(resolve({"app": "shop.views:app"}, project)).layer is None
+    assert launcher_of(resolve({"app": "shop.views:app"}, project)).layer == APP_FOLDER  # the default
+    assert launcher_of(resolve({"app": "shop.views:app", "layout": "single"}, project)).layer is None
 
 
 def test_the_launcher_imports_the_app_from_its_layer_by_name() -> None:
