@@ -96,9 +96,9 @@ def resolve_settings(config: pytest.Config, raw: dict[str, Any]) -> Settings:
 
 
 def _settings(config: pytest.Config, options: Options) -> Settings | None:
+    if not options.enabled and not str(config.getini(SETTINGS["app"].ini)).strip():
+        return None  # the plugin is installed but this project does not use it: its other settings go unread
     raw = raw_settings(config)
-    if not str(raw["app"]).strip() and not options.enabled:
-        return None  # the plugin is installed but this project does not use it
     _check_keys(config)
     try:
         return resolve_settings(config, raw)
