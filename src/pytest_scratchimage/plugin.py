@@ -256,8 +256,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     what = f"use={s.use}" if s.use is not None else f"app={s.app}"
     return (
         f"scratch-image: {mode}, {what}, budget={s.budget:,} B ({s.budget_metric}), user={s.user}, "
-        f"port={s.port}, workers={s.workers}, hardened={s.hardened}, network={s.network}, compression={s.compression}, "
-        f"trim={trim}"
+        f"port={s.port}, workers={s.workers}, hardened={s.hardened}, network={s.network}, layout={s.layout}, "
+        f"compression={s.compression}, trim={trim}"
     )
 
 

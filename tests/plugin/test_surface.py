@@ -53,11 +53,13 @@ def test_header_states_the_effective_settings(pytester: pytest.Pytester) -> None
     result = pytester.runpytest(
         "-o", "scratch_image_app=random_api:app", "-o", "scratch_image_budget=6MB",
         "-o", "scratch_image_compression=zlib-only", "-o", "scratch_image_trim=tls", "-o", "scratch_image_network=host",
+        "-o", "scratch_image_layout=single",
     )  # fmt: skip
     result.stdout.fnmatch_lines(
         [
             "scratch-image: off (pass --scratch-image), app=random_api:app, budget=6,000,000 B (size), "
-            "user=65535, port=8000, workers=2, hardened=True, network=host, compression=zlib-only, trim=tls"
+            "user=65535, port=8000, workers=2, hardened=True, network=host, layout=single, compression=zlib-only, "
+            "trim=tls"
         ]
     )
 
