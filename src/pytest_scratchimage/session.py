@@ -9,6 +9,7 @@ import os
 import re
 import socket
 import sys
+import tarfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -389,16 +390,23 @@ def _running(container: ScratchContainer) -> bool:
 
 
 def layers_line(runtime: bytes, app: bytes, files: AppFiles | None) -> str:
-    """``runtime 4.24 MB; app 2.50 KB (3 modules, 1 other file), 1.10 KB gzipped: what a release of the app's
-    code alone pushes``."""
+    """``runtime 4.24 MB; app 1.65 KB (3 modules, 1 other file), 1.10 KB gzipped: what a release of the app's
+    code alone pushes``: each layer's files, as the engine's Size counts them."""
     modules = len(files.sources) if files else 0
     others = len(files.others) if files else 0
     what = f"{modules} module{'s' * (modules != 1)}, {others} other file{'s' * (others != 1)}"
     pushed = format_size(compressed_size([app]))
     return (
-        f"runtime {format_size(len(runtime))}; app {format_size(len(app))} ({what}), {pushed} gzipped: what a "
-        "release of the app's code alone pushes"
+        f"runtime {format_size(content_size(runtime))}; app {format_size(content_size(app))} ({what}), {pushed} "
+        "gzipped: what a release of the app's code alone pushes"
     )
+
+
+def content_size(layer: bytes) -> int:
+    """The bytes of a layer's files: its tar's length would count the headers and the padding of every file
+    to 512 bytes and of the whole to 10 KB (the fixture app's layer: 10.24 KB for a module of 1.6 KB)."""
+    with tarfile.open(fileobj=io.BytesIO(layer)) as tar:
+        return sum(member.size for member in tar if member.isfile())
 
 
 def removed(container_id: str, user: str) -> str:

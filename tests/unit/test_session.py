@@ -9,8 +9,9 @@ from types import SimpleNamespace
 import pytest
 
 from pytest_scratchimage import ScratchImageError, session
+from pytest_scratchimage.layers import AppFiles, tar_of
 from pytest_scratchimage.run import ScratchContainer
-from pytest_scratchimage.session import ScratchSession, engine_address
+from pytest_scratchimage.session import ScratchSession, content_size, engine_address, layers_line
 from pytest_scratchimage.settings import resolve
 
 
@@ -176,3 +177,14 @@ def test_a_container_removed_meanwhile_is_not_audited_as_running() -> None:
 
     gone = ScratchContainer("c0ffee", "http://127.0.0.1:1", 8000, 1.0, "/", GoneContainer())
     assert _running(gone) is False
+
+
+def test_the_layers_line_weighs_each_layers_files_not_its_tar() -> None:
+    runtime = tar_of({"app": b"\x7fELF" + b"x" * 4_996, "tmp/.keep": b""})
+    app = tar_of({"opt/app/shop.pyc": b"p" * 1_600, "opt/app/page.html": b"<p>"})
+    assert (content_size(runtime), content_size(app)) == (5_000, 1_603)
+    assert len(app) == 10_240  # what the line showed for every app, whatever its size
+    files = AppFiles(("shop",), ((Path("shop.py"), "shop.py"),), ((Path("page.html"), "page.html"),))
+    line = layers_line(runtime, app, files)
+    assert line.startswith("runtime 5.00 KB; app 1.60 KB (1 module, 1 other file), ")
+    assert line.endswith(" gzipped: what a release of the app's code alone pushes")
