@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from .options import file_problem
 from .schema import PREFIX, SCHEMA, SETTINGS, SettingsError
+from .wsgi import AppSpec
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pytest's own dependency before Python 3.11
     import tomli as tomllib
-from .wsgi import AppSpec
 
 if TYPE_CHECKING:
     from .budget import Budget, Growth
