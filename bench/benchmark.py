@@ -55,6 +55,9 @@ VALGRIND_INSTALL = "apt-get install -y valgrind"
 FLOOR_ENGINE = "busybox httpd, FROM scratch"  # the engine's share of a start
 FLOOR_PYTHON = "on host gunicorn"  # Python's share: the app unfrozen
 ONE_TEST = "def test_one():\n    assert True\n"
+SUITE_TESTS = 3000  # a suite's size: what the plugin costs each test when unused
+SUITE = f"import pytest\n\n@pytest.mark.parametrize('i', range({SUITE_TESTS}))\ndef test_many(i):\n    assert i >= 0\n"
+SUITE_PAIRS = 10
 PARTS = ("overhead", "builds", "images", "edits")  # --only
 SESSIONS: set[int] = set()  # the PIDs of the pytest sessions this script ran: what they made is theirs
 
@@ -99,6 +102,8 @@ class Overhead:
     ratios: list[float] = field(default_factory=list)  # pair by pair
     instructions: list[int] = field(default_factory=list)  # with, without: callgrind's count, whatever the load
     skipped: str | None = None  # why there is no instruction count
+    suite_ratios: list[float] = field(default_factory=list)  # the same for a suite of SUITE_TESTS tests, pair by pair
+    suite_instructions: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -255,7 +260,8 @@ def instructions(python: Path, project: Path, *options: str) -> int:
 
 
 def measure_overhead(pairs: int) -> Overhead:
-    """A one-test project's ``pytest -q`` with the plugin installed and unused, then without it, in pairs.
+    """A one-test project's ``pytest -q`` with the plugin installed and unused, then without it, in pairs;
+    then a suite of ``SUITE_TESTS`` tests, where what the plugin costs each test adds up.
 
     Both run in a bare venv (`bare_venv`). The order alternates pair by pair, so that a drift of the
     machine's speed weighs on both sides.
@@ -264,28 +270,48 @@ def measure_overhead(pairs: int) -> Overhead:
     with tempfile.TemporaryDirectory(prefix="scratchimage-bench-project-") as folder:
         project = Path(folder)
         (project / "test_one.py").write_text(ONE_TEST)
+        (project / "test_suite.py").write_text(SUITE)
         python = bare_venv(project / "venv")
-        plugged = functools.partial(pytest_seconds, python, project)
-        unplugged = functools.partial(pytest_seconds, python, project, "-p", "no:scratchimage")
-        for run in (plugged, unplugged) * 2:  # warm-up: bytecode and page caches
+        for run in paired_runs(python, project, "test_one.py"):  # warm-up: bytecode and page caches
             run()
-        for pair in range(pairs):
-            if pair % 2:
-                without, with_plugin = unplugged(), plugged()
-            else:
-                with_plugin, without = plugged(), unplugged()
+        for with_plugin, without in timed_pairs(python, project, "test_one.py", pairs):
             overhead.with_plugin.append(round(with_plugin, 4))
             overhead.without.append(round(without, 4))
             overhead.ratios.append(round(with_plugin / without, 4))
+        overhead.suite_ratios = [
+            round(with_plugin / without, 4)
+            for with_plugin, without in timed_pairs(python, project, "test_suite.py", SUITE_PAIRS)
+        ]
         if shutil.which("valgrind"):
-            overhead.instructions = [
-                instructions(python, project),
-                instructions(python, project, "-p", "no:scratchimage"),
-            ]
+            overhead.instructions = [instructions(python, project, *run) for run in counted_runs("test_one.py")]
+            overhead.suite_instructions = [instructions(python, project, *run) for run in counted_runs("test_suite.py")]
         else:
             overhead.skipped = f"no valgrind ({VALGRIND_INSTALL})"
     log(f"unused plugin: {summary(overhead.ratios, unit='x', digits=3)}")
     return overhead
+
+
+def counted_runs(tests: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The options of the two runs, with the plugin and without it."""
+    return (tests,), (tests, "-p", "no:scratchimage")
+
+
+def paired_runs(python: Path, project: Path, tests: str) -> tuple[Callable[[], float], Callable[[], float]]:
+    plugged, unplugged = counted_runs(tests)
+    return functools.partial(pytest_seconds, python, project, *plugged), functools.partial(
+        pytest_seconds, python, project, *unplugged
+    )
+
+
+def timed_pairs(python: Path, project: Path, tests: str, pairs: int) -> Iterator[tuple[float, float]]:
+    """(with the plugin, without) seconds, ``pairs`` times, the order alternating."""
+    plugged, unplugged = paired_runs(python, project, tests)
+    for pair in range(pairs):
+        if pair % 2:
+            without, with_plugin = unplugged(), plugged()
+        else:
+            with_plugin, without = plugged(), unplugged()
+        yield with_plugin, without
 
 
 # --- the settings of a project and the plugin's sessions -------------------------------------------------
@@ -772,10 +798,10 @@ def overhead_seconds(overhead: Overhead) -> str:
     return f"with it {summary(overhead.with_plugin, digits=3)}; without {summary(overhead.without, digits=3)}"
 
 
-def overhead_instructions(overhead: Overhead) -> str:
-    if not overhead.instructions:
+def overhead_instructions(overhead: Overhead, counts: list[int]) -> str:
+    if not counts:
         return f"skipped: {overhead.skipped}" if overhead.skipped else "-"
-    plugged, unplugged = overhead.instructions
+    plugged, unplugged = counts
     return f"{plugged / unplugged:.3f} x ({plugged:,} against {unplugged:,}, one run each under callgrind)"
 
 
@@ -802,7 +828,9 @@ def table_rows(results: Results) -> list[tuple[str, str]]:
         ("build stages", stages),
         ("warm session", summary(results.warm_session_seconds)),
         ("unused plugin", f"{summary(overhead.ratios, unit='x', digits=3)} ({overhead_seconds(overhead)})"),
-        ("its instructions", overhead_instructions(overhead)),
+        ("its instructions", overhead_instructions(overhead, overhead.instructions)),
+        (f"unused, {SUITE_TESTS:,} tests", summary(overhead.suite_ratios, unit="x", digits=3)),
+        (f"unused, {SUITE_TESTS:,} tests: instructions", overhead_instructions(overhead, overhead.suite_instructions)),
         *image_rows(results),
         *start_rows(results),
         *edit_rows(results.edits),

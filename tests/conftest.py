@@ -9,7 +9,8 @@ import docker
 import pytest
 
 from pytest_scratchimage import ScratchImage
-from pytest_scratchimage.plugin import STATE, binary_cache, raw_settings
+from pytest_scratchimage.plugin import STATE, raw_settings
+from pytest_scratchimage.running import binary_cache
 
 pytest_plugins = ["pytester"]
 T = TypeVar("T")

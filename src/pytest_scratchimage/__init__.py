@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .image import ScratchImage
     from .inspect import FileEntry
     from .run import ScratchContainer
+    from .running import ScratchImageBudgetWarning
     from .session import ScratchSession
     from .sizes import format_size, parse_size
 
@@ -26,6 +27,7 @@ _HOMES = {
     "FileEntry": "inspect",
     "ScratchContainer": "run",
     "ScratchImage": "image",
+    "ScratchImageBudgetWarning": "running",
     "ScratchImageError": "errors",
     "ScratchSession": "session",
     "assert_no_shell": "assertions",
@@ -39,6 +41,7 @@ __all__ = [
     "FileEntry",
     "ScratchContainer",
     "ScratchImage",
+    "ScratchImageBudgetWarning",
     "ScratchImageError",
     "ScratchSession",
     "assert_no_shell",

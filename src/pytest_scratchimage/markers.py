@@ -101,6 +101,19 @@ def parse_limits(markers: Mapping[str, Arguments]) -> Limits:
     return Limits(**limits)
 
 
+def marked_limits(item: Any) -> Limits:
+    """The limits of a test's closest budget markers (``item`` is pytest's Item); ``ValueError`` as ``parse_limits``.
+
+    One walk of the test's markers, closest first (``get_closest_marker`` for each name would walk them three
+    times): this runs for every test of every run that has the plugin installed, budget markers or none.
+    """
+    found: dict[str, Arguments] = {}
+    for mark in item.iter_markers():
+        if mark.name in SIGNATURES and mark.name not in found:
+            found[mark.name] = (mark.args, mark.kwargs)
+    return parse_limits(found) if found else Limits()
+
+
 def size_budget(budget: object, metric: str = "size", warn: object = None) -> Budget:
     from .budget import Budget
 

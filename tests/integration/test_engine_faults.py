@@ -15,7 +15,7 @@ import docker
 import pytest
 
 from pytest_scratchimage.cleanup import OWNER, SESSION, Owner
-from pytest_scratchimage.plugin import STATE
+from pytest_scratchimage.plugin import RUNNING
 
 pytestmark = pytest.mark.integration
 
@@ -113,7 +113,7 @@ class CutEngine:
 def leftovers(engine: docker.DockerClient, pytestconfig: pytest.Config) -> Iterator[None]:
     """Removes what the inner sessions (this process, another session than the outer one) left on the engine."""
     yield
-    outer = pytestconfig.stash[STATE].session
+    outer = pytestconfig.stash[RUNNING].session
     owner = f"{OWNER}={Owner.current()}"
     for container in engine.containers.list(all=True, filters={"label": owner}, ignore_removed=True):
         if outer is None or container.labels.get(SESSION) != outer.id:

@@ -169,9 +169,32 @@ def test_budget_markers_for_startup_memory_and_the_compressed_size(
             "*startup_budget: first HTTP answer * s after docker run > budget 0.001 s*",
             "*memory_budget: * MB after warm-up > budget 1.00 KB (+* MB)*",
             "*size_budget: image (compressed) * MB (* bytes) > budget 1.00 KB (+*% over); largest: *",
-            "*ScratchImageBudgetWarning: size_budget: image * MB (* bytes) > warning level 1.00 MB*",
+            "*test_budget_markers_for_startup_memory_and_the_compressed_size.py:*: ScratchImageBudgetWarning: "
+            "size_budget: image * MB (* bytes) > warning level 1.00 MB*",
         ]
     )
+    assert "running.py" not in result.stdout.str()  # each breach its line alone, no traceback of the plugin's hook
+
+
+def test_the_budget_warning_fails_the_test_under_w_error(
+    pytester: pytest.Pytester, built_fixture_app: list[str]
+) -> None:
+    """The README's way to make the warning level a limit: its class is importable from the package."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.size_budget("50MB", warn="1MB")
+        def test_warned(): pass
+        """
+    )
+    warning = "pytest_scratchimage.ScratchImageBudgetWarning"
+    result = pytester.runpytest("--scratch-image", *built_fixture_app, "-W", f"error::{warning}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["ScratchImageBudgetWarning: size_budget: image * MB (* bytes) > warning level 1.00 MB *"]
+    )
+    assert "running.py" not in result.stdout.str()  # the line alone, no traceback of the plugin's hook
 
 
 def test_the_session_warning_level_is_a_note_not_a_failure(

@@ -18,7 +18,7 @@ import pytest
 
 from pytest_scratchimage import ScratchImage
 from pytest_scratchimage.cleanup import OWNER, SESSION, Owner
-from pytest_scratchimage.plugin import STATE
+from pytest_scratchimage.plugin import RUNNING
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +41,7 @@ def containers(
     Other sessions may share the engine: a container counts when it is new and its owner is gone, or is
     this very process (an in-process inner session) under another session than the outer one.
     """
-    outer = pytestconfig.stash[STATE].session
+    outer = pytestconfig.stash[RUNNING].session
     before = {c.id for c in engine.containers.list(all=True, ignore_removed=True)}
     yield
 

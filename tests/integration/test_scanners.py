@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from pytest_scratchimage import ScratchImage
-from pytest_scratchimage.plugin import STATE
+from pytest_scratchimage.plugin import RUNNING
 from pytest_scratchimage.sbom import SBOM
 
 pytestmark = pytest.mark.integration
@@ -64,7 +64,7 @@ def expected(sbom: dict[str, Any]) -> dict[str, str]:
 def test_trivy_lists_every_distribution_and_debian_package_of_the_fixture_app(
     scratch_image: ScratchImage, request: pytest.FixtureRequest, trivy: Path, tmp_path: Path
 ) -> None:
-    build = request.config.stash[STATE].session.build  # type: ignore[union-attr]
+    build = request.config.stash[RUNNING].session.build  # type: ignore[union-attr]
     assert build is not None
     sbom = json.loads((build.binary.parent / SBOM).read_text())
     archive = tmp_path / "image.tar"

@@ -27,7 +27,8 @@ import pytest
 from pytest_scratchimage import ScratchImage
 from pytest_scratchimage.build import build_binary
 from pytest_scratchimage.cleanup import OWNER, Owner
-from pytest_scratchimage.plugin import STATE, binary_cache
+from pytest_scratchimage.plugin import RUNNING
+from pytest_scratchimage.running import binary_cache
 from pytest_scratchimage.staticize import staticx_archive
 from pytest_scratchimage.used import binary_breakdown
 
@@ -75,7 +76,7 @@ def rootfs(*entries: tuple[tarfile.TarInfo, bytes]) -> bytes:
 def binary(scratch_image: ScratchImage, pytestconfig: pytest.Config) -> bytes:
     """The classic recipe's one static binary: the fixture app frozen whole (layout = single), PyInstaller
     onefile wrapped by StaticX; the outer session's own in that layout, else built once into its cache."""
-    state = pytestconfig.stash[STATE]
+    state = pytestconfig.stash[RUNNING]
     assert state.settings is not None
     assert state.session is not None
     assert state.session.build is not None

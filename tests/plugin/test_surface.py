@@ -48,6 +48,32 @@ def test_an_unused_plugin_loads_its_light_modules_alone(pytester: pytest.Pyteste
     result.stdout.fnmatch_lines([f"*loaded: {' '.join(LIGHT_MODULES)}"])
 
 
+PER_TEST_HOOKS = """
+    import pytest
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(session):
+        hook = session.config.hook
+        for name in ("pytest_runtest_setup", "pytest_runtest_call", "pytest_runtest_makereport"):
+            impls = getattr(hook, name).get_hookimpls()
+            ours = [impl.plugin_name for impl in impls if "scratchimage" in impl.plugin_name]
+            print(name, "from:", ",".join(ours) or "none")
+"""
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"), [([], "none"), (["--scratch-image", "--collect-only"], "scratchimage-running")]
+)
+def test_only_a_run_with_the_flag_has_the_per_test_hooks(
+    pytester: pytest.Pytester, flag: list[str], expected: str
+) -> None:
+    """Without the flag every test of the run would pay for three hooks with nothing to do, two of them wrappers."""
+    pytester.makeconftest(PER_TEST_HOOKS)
+    pytester.makepyfile(USES_IMAGE)
+    result = pytester.runpytest("-s", "-o", "scratch_image_app=random_api:app", *flag)
+    result.stdout.fnmatch_lines([f"pytest_runtest_{name} from: {expected}" for name in ("setup", "call", "makereport")])
+
+
 def test_header_states_the_effective_settings(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_plain(): pass")
     result = pytester.runpytest(
@@ -160,6 +186,22 @@ def test_invalid_budget_markers_are_refused(pytester: pytest.Pytester, marker: s
     result = pytester.runpytest("-o", "scratch_image_app=random_api:app")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: *test_sized: {message}"])
+
+
+@pytest.mark.parametrize(
+    ("module", "function", "refused"),
+    [("size_budget('nine')", "size_budget('9MB')", False), ("size_budget('9MB')", "size_budget('nine')", True)],
+)
+def test_the_closest_budget_marker_wins(pytester: pytest.Pytester, module: str, function: str, refused: bool) -> None:
+    pytester.makepyfile(
+        f"import pytest\npytestmark = pytest.mark.{module}\n@pytest.mark.{function}\ndef test_sized(): pass\n"
+    )
+    result = pytester.runpytest("-o", "scratch_image_app=random_api:app", "-rs")
+    if refused:
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines(["ERROR: *test_sized: expected @pytest.mark.size_budget(*); 'nine' is not*"])
+    else:
+        result.assert_outcomes(skipped=1)
 
 
 def test_update_baseline_needs_a_baseline_path(pytester: pytest.Pytester) -> None:
