@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from pytest_scratchimage.advice import Lever
 from pytest_scratchimage.breakdown import Contributor
 from pytest_scratchimage.budget import Budget
-from pytest_scratchimage.markers import SIGNATURES, Limits, parse_limits
+from pytest_scratchimage.markers import SIGNATURES, Limits, marked_limits, parse_limits
 
 
 def test_the_signatures_are_pinned() -> None:
@@ -167,3 +168,32 @@ def test_nothing_is_measured_without_limits_or_without_what_they_measure() -> No
     assert verdict(Limits(), image, FakeContainer()) == ([], [])
     assert verdict(Limits(size=Budget(1)), None, None) == ([], [])
     assert image.measured == []
+
+
+def mark(name: str, *args: Any, **kwargs: Any) -> SimpleNamespace:
+    """What pytest's ``Mark`` gives the plugin: a name, args and kwargs."""
+    return SimpleNamespace(name=name, args=args, kwargs=kwargs)
+
+
+@dataclass
+class FakeItem:
+    """A test's markers, closest first, as pytest's ``Item.iter_markers`` yields them."""
+
+    marks: list[SimpleNamespace]
+
+    def iter_markers(self) -> list[SimpleNamespace]:
+        return self.marks
+
+
+def test_a_test_takes_the_closest_of_each_budget_marker_and_no_other_marker() -> None:
+    item = FakeItem(
+        [mark("parametrize", "i", [1]), mark("size_budget", "8MB"), mark("startup_budget", 2), mark("size_budget", "x")]
+    )
+    assert marked_limits(item) == Limits(size=Budget(8_000_000), startup=2.0)
+
+
+def test_a_test_without_budget_markers_has_no_limits_and_a_wrong_one_is_refused() -> None:
+    assert marked_limits(FakeItem([mark("slow")])) == Limits()
+    assert marked_limits(FakeItem([])) == Limits()
+    with pytest.raises(ValueError, match=r"expected @pytest\.mark\.memory_budget"):
+        marked_limits(FakeItem([mark("memory_budget", "lots")]))
