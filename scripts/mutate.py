@@ -54,6 +54,7 @@ MODULES = {
     "errors": ["tests/unit/test_errors.py"],
     "record": ["tests/unit/test_record.py", "tests/unit/test_breakdown.py"],
     "breakdown": ["tests/unit/test_breakdown.py", "tests/unit/test_breakdown_readers.py"],
+    "eager": ["tests/unit/test_eager.py", "tests/unit/test_record.py"],
 }
 SWAPS: dict[type[ast.AST], type[ast.AST]] = {
     ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,

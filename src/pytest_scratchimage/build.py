@@ -54,7 +54,7 @@ from .layers import (
     runtime_needs,
 )
 from .optimize import Level, learn
-from .record import Needs, holder, needs, stdlib_roots, unused_modules
+from .record import Needs, Record, holder, needs, stdlib_roots, unused_modules
 from .recording import Recording
 from .settings import Settings, app_of
 from .staticize import XZ, recipe, staticize
@@ -242,9 +242,7 @@ def _build(settings: Settings, final: Path, progress: Progress) -> Build:
         own = app_files(tops, settings.app_path, beside)
         learnt = runtime_needs(learnt, own)
     wanted = imports(own) if own is not None else ()
-    unused: tuple[str, ...] = ()
-    if recorded is not None and "unused" in settings.trim:  # the settings refuse the trim without a record
-        unused = unused_modules(recorded, settings.app_path, (*bootstrap_modules(), *wanted))
+    unused = unused_by(recorded, settings, wanted)
     spec = freeze_spec(settings, launcher, learnt, (*unused, *(own.tops if own else ())), level.level)
     frozen = stage("freeze", lambda: freeze(spec, workdir))
     static = stage("staticize", lambda: staticize(frozen, workdir / BINARY, XZ[settings.compression]))
@@ -306,6 +304,14 @@ def _as_path(data: tuple[str, str]) -> tuple[Path, str]:
     return Path(data[0]), data[1]
 
 
+def unused_by(recorded: Record | None, settings: Settings, wanted: Iterable[str] = ()) -> tuple[str, ...]:
+    """What the ``unused`` trim leaves out: none of what the frozen app's bootstrap needs, the app's own
+    code imports (``wanted``, under two layers) or the settings' hidden imports ask for."""
+    if recorded is None or "unused" not in settings.trim:  # the settings refuse the trim without a record
+        return ()
+    return unused_modules(recorded, settings.app_path, (*bootstrap_modules(), *wanted, *settings.hidden_imports))
+
+
 def bootstrap_modules() -> tuple[str, ...]:
     """What a frozen app needs to start whatever it imports: PyInstaller's base library, the modules its
     bootstrap imports (read from its loader's sources) and the codecs Python relies on."""
@@ -344,8 +350,10 @@ def changed(folder: Path) -> str | None:
     """Why the build in ``folder`` is not the one to use, or None when it is."""
     try:
         facts = json.loads((folder / FACTS).read_text())
-    except (OSError, ValueError):
+    except FileNotFoundError:
         return "no build yet"
+    except (OSError, ValueError):  # cut short (a full disk, a partly restored CI cache) or unreadable
+        return f"its cached facts ({folder / FACTS}) cannot be read"
     for path, digest in facts.get("shipped", {}).items():
         if not Path(path).is_file() or _sha256(Path(path)) != digest:
             return f"{path} changed"

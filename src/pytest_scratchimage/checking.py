@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,14 +59,16 @@ class Checked:
 def check_on_host(request: CheckRequest) -> Checked:
     """Run the check; a problem is a ``ScratchImageError`` naming the setting, with the app's own frames."""
     environment = {**os.environ, **request.env, "PYTHONDONTWRITEBYTECODE": "1"}  # nothing written into the user's tree
-    done = subprocess.run(
-        [sys.executable, str(HOST / "check.py")],
-        input=request.to_json(),
-        capture_output=True,
-        text=True,
-        env=environment,
-        check=False,
-    )
+    with tempfile.TemporaryDirectory(prefix="scratch-image-check-") as folder:  # nor what the app writes as it starts
+        done = subprocess.run(
+            [sys.executable, str(HOST / "check.py")],
+            input=request.to_json(),
+            capture_output=True,
+            text=True,
+            env=environment,
+            cwd=folder,
+            check=False,
+        )
     result = result_of(done.stdout)
     if result is None:  # the app ended the process while it was imported (sys.exit, os._exit, a crash)
         raise ScratchImageError(
@@ -74,10 +77,10 @@ def check_on_host(request: CheckRequest) -> Checked:
             done.stdout + done.stderr,
         )
     if result["error"]:
+        follows = "; its traceback follows" if done.stderr.strip() else ""
+        app, error = str(request.app), result["error"]
         raise ScratchImageError(
-            f"scratch_image_app = {str(request.app)!r} cannot be imported from scratch_image_app_path "
-            f"{[str(p) for p in request.app_path]}: {result['error']}" + fixes(record_hints(done.stderr)),
-            done.stderr,
+            f"check: scratch_image_app = {app!r} {error}{fixes(record_hints(done.stderr))}{follows}", done.stderr
         )
     if result["problems"]:
         setting, name, why = result["problems"][0]

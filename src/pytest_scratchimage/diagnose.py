@@ -30,7 +30,16 @@ _UNRESOLVED = (
     r"|Error -[0-9]+ connecting to (?P<redis>[\w.-]+):[0-9]+\. (?:Name or service not known|Temporary failure)"
     r"|host='(?P<url>[\w.-]+)', port=[0-9]+\)[^\n]*(?:NameResolutionError|Name or service not known)"
 )
+# A write outside /tmp under the read-only root: Python's own error, and SQLite's for its database file.
+_READ_ONLY = (
+    r"\[Errno 30\] Read-only file system: '(?P<path>[^']+)'"
+    r"|sqlite3\.OperationalError\)?:? (?:unable to open database file|attempt to write a readonly database)"
+)
 Rules = tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...]
+
+
+def _where(match: re.Match[str]) -> str:
+    return f" and the app writes {match['path']}" if match["path"] else ", if the database is not under /tmp"
 
 
 def _named(match: re.Match[str]) -> str:
@@ -61,6 +70,13 @@ _RULES: Rules = (
         lambda m: (
             "if that None is a docstring (optimize 2, -OO, drops them), set scratch_image_optimize = 1, "
             "or auto with the code path among scratch_image_probe_paths"
+        ),
+    ),
+    (
+        re.compile(_READ_ONLY),
+        lambda m: (
+            f"the image's root is read-only (scratch_image_hardened){_where(m)}: only /tmp is writable, a tmpfs as "
+            "long-lived as the container; point the app's files there (a path given in scratch_image_env)"
         ),
     ),
     (

@@ -59,7 +59,7 @@ def _absolute(module: str | None, level: int, package: str) -> str | None:
     if not level:
         return module
     parts = package.split(".") if package else []
-    if level - 1 > len(parts):
+    if level - 1 >= len(parts):  # beyond the top-level package: Python refuses it
         return None
     base = parts[: len(parts) - (level - 1)]
     return ".".join([*base, module] if module else base) or None
@@ -75,10 +75,14 @@ def source_of(name: str, roots: Iterable[str]) -> Path | None:
     return None
 
 
-def eager_imports(loaded: Mapping[str, str], roots: Iterable[str]) -> set[str]:
-    """The modules under ``roots`` that the loaded ones (name → file) import at their top level, in any
-    branch, and so on through what those import."""
+def eager_imports(loaded: Mapping[str, str], roots: Iterable[str], stdlib: Iterable[str] = ()) -> set[str]:
+    """Every module the loaded ones under ``roots`` (name → file) import at their top level, in any branch,
+    and so on through what those import: found on disk or not, so an extension module (anyio's
+    ``_interpqueues`` on 3.13) or a module of the standard library counts as well as a package's source.
+    The sources followed are those under ``roots`` and, for the modules the record did not see loaded,
+    under ``stdlib``: a module the frozen app will import for the first time imports what it imports."""
     roots = list(roots)
+    searched = [*roots, *stdlib]
     pending = [(name, Path(f)) for name, f in loaded.items() if f.endswith(".py") and _within(f, roots)]
     seen, found = {name for name, _ in pending}, set()
     while pending:
@@ -88,9 +92,9 @@ def eager_imports(loaded: Mapping[str, str], roots: Iterable[str]) -> set[str]:
             if imported in seen:
                 continue
             seen.add(imported)
-            source = source_of(imported, roots)
+            found.add(imported)
+            source = None if imported in loaded else source_of(imported, searched)
             if source is not None:
-                found.add(imported)
                 pending.append((imported, source))
     return found
 

@@ -86,9 +86,14 @@ def _settings(config: pytest.Config, options: Options) -> Settings | None:
     try:
         return resolve_settings(config, raw)
     except SettingsError as error:
-        where = f"-o or {config.inipath}" if config.inipath else "-o"
+        where = "-o" if error.name in _overridden(config) or not config.inipath else str(config.inipath)
         where = next((s.option for s in SCHEMA if s.ini == error.name and s.name in flagged(config)), where)
         raise pytest.UsageError(f"pytest-scratchimage: {error} (from {where})") from None
+
+
+def _overridden(config: pytest.Config) -> set[str]:
+    """The ini names given with ``-o``."""
+    return {line.partition("=")[0].strip() for line in config.getoption("override_ini", None) or ()}
 
 
 def _check_keys(config: pytest.Config) -> None:
@@ -96,8 +101,7 @@ def _check_keys(config: pytest.Config) -> None:
     pytest would only warn, after collection, and the session would run with the default."""
     from .settings import ini_keys, unknown_settings
 
-    overrides = {line.partition("=")[0].strip() for line in config.getoption("override_ini", None) or ()}
-    for keys, where in ((overrides, "-o"), (ini_keys(config.inipath), str(config.inipath))):
+    for keys, where in ((_overridden(config), "-o"), (ini_keys(config.inipath), str(config.inipath))):
         problems = unknown_settings(keys)
         if problems:
             raise pytest.UsageError(f"pytest-scratchimage: {'; '.join(problems)} (from {where})")

@@ -264,14 +264,15 @@ def unused_modules(record: Record, app_path: Iterable[Path], keep: Iterable[str]
 
     Candidates are the standard library's modules, the installed top-level modules and packages, and the
     submodules of every package the app used, found on disk (nothing is imported). Kept: whatever the
-    record saw loaded (the interpreter's own start included), their parents, ``keep`` (what the frozen
-    app's bootstrap needs), what the used packages import at their top level in any branch (``eager``),
-    and the app's own folders, which are never trimmed.
+    record saw loaded (the interpreter's own start included), ``keep`` (what the frozen app's bootstrap
+    needs, the hidden imports asked for), what the used modules import at their top level in any branch
+    (``eager``), the parents of all of those, and the app's own folders, which are never trimmed.
     """
     from .eager import eager_imports
 
     roots = package_roots(record, [])
-    used = record.used() | record.started | set(keep) | eager_imports(record.modules, roots)
+    kept = record.used() | record.started | set(keep) | eager_imports(record.modules, roots, stdlib_roots())
+    used = {name.rsplit(".", depth)[0] for name in kept for depth in range(name.count(".") + 1)}
     mine = [str(path) for path in app_path]
     unused = {name for name in sys.stdlib_module_names if name not in used}
     for root in roots:

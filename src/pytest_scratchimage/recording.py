@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +35,10 @@ HOST = Path(__file__).parent / "host"
 NOT_FOUND = "/__scratch_image_record_404__"
 ROOT = "/"  # the page users and browsers ask first: httpbin renders its landing page from a template there
 CRAWL_LIMIT = 100  # links followed from the probed pages' HTML and CSS
-_LINK = re.compile(rb"""(?:src|href)\s*=\s*["']([^"'#]+)["']|url\(\s*["']?([^"')#]+)["']?\s*\)""", re.I)
+REDIRECTS = 5  # followed from one request, as a browser would (it gives up at 20)
+# A link in HTML (an attribute) or CSS (``url()``, lower case, not a script's ``new URL(…)`` or ``updateURL(…)``).
+_LINK = re.compile(rb"""(?i:src|href)\s*=\s*["']([^"'#]+)["']|(?<![\w.$])url\(\s*["']?([^"')#]+)["']?\s*\)""")
+_NOT_A_URL = re.compile(r"[{}<>`\\\x00-\x1f\x7f]|\$\{")
 
 
 @dataclass(frozen=True)
@@ -101,26 +104,39 @@ def free_port() -> int:
 
 
 def _ask(recording: Recording, address: str, process: subprocess.Popen[bytes], log: Path) -> list[Probe]:
+    def checked(answer: Answer) -> None:
+        _check(answer.probe, process, log)
+
     health = recording.health_path
-    first = _wait(address, health, recording.timeout, process, log)
-    probes, pages = [first[0]], {health: first[1]}
+    answers = _following(address, _wait(address, health, recording.timeout, process, log), checked)
+    pages = {answers[-1].probe.path: answers[-1]}
     for method, path in recording.probe_paths:
-        probe, body = _request(address, method, path)
-        _check(probe, process, log)
-        probes.append(probe)
-        pages[path] = body
-    for link in _links(pages):
-        probes.append(_request(address, "GET", link)[0])
-    if ROOT not in pages:  # asked, not crawled: its links may be any endpoint (httpbin's /delay/10)
-        probes.append(_request(address, "GET", ROOT)[0])
-    probes += [_request(address, "GET", NOT_FOUND)[0], _request(address, "HEAD", health)[0]]
-    probes += [_malformed(address), _upgrade(address, health)]
-    return probes
+        probed = _following(address, _asked(address, method, path, process, log), checked)
+        answers += probed
+        pages[probed[-1].probe.path] = probed[-1]
+    for link in _links(pages):  # what a browser would fetch next: a link that fails is the app's own answer
+        answers += _following(address, _crawled(address, "GET", link))
+    if all(answer.probe.path != ROOT for answer in answers):  # asked, not crawled: its links may be any
+        answers += _following(address, _crawled(address, "GET", ROOT))  # endpoint (httpbin's /delay/10)
+    answers += [_asked(address, "GET", NOT_FOUND, process, log), _asked(address, "HEAD", health, process, log)]
+    try:
+        last = [_malformed(address), _upgrade(address, health)]
+    except OSError as error:
+        raise _no_answer("a malformed request or a WebSocket handshake", error, process, log) from None
+    return [*(answer.probe for answer in answers), *last]
 
 
-def _wait(
-    address: str, path: str, timeout: float, process: subprocess.Popen[bytes], log: Path
-) -> tuple[Probe, tuple[str, bytes]]:
+@dataclass(frozen=True)
+class Answer:
+    """One request's answer: the probe, and what a crawl or a redirect reads from it."""
+
+    probe: Probe
+    content_type: str = ""
+    body: bytes = b""
+    location: str = ""  # a redirect's target, as sent
+
+
+def _wait(address: str, path: str, timeout: float, process: subprocess.Popen[bytes], log: Path) -> Answer:
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:  # on the host, with everything installed: the app's own failure
@@ -131,8 +147,8 @@ def _wait(
                 text,
             )
         try:
-            probe, body = _request(address, "GET", path, timeout=2.0)
-        except OSError:
+            answer = _request(address, "GET", path, timeout=2.0)
+        except (OSError, http.client.HTTPException):
             if time.monotonic() > deadline:
                 raise ScratchImageError(
                     f"record: no HTTP answer from the app on the host at http://{address}{path} within "
@@ -141,8 +157,8 @@ def _wait(
                 ) from None
             time.sleep(0.05)
             continue
-        _check(probe, process, log)
-        return probe, body
+        _check(answer.probe, process, log)
+        return answer
 
 
 def _check(probe: Probe, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -156,8 +172,50 @@ def _check(probe: Probe, process: subprocess.Popen[bytes], log: Path) -> None:
         )
 
 
-def _request(address: str, method: str, path: str, timeout: float = 10.0) -> tuple[Probe, tuple[str, bytes]]:
-    """One request; the probe and, for a GET, the content type and body (to follow its links)."""
+def _asked(address: str, method: str, path: str, process: subprocess.Popen[bytes], log: Path) -> Answer:
+    """A request the record must have answered: no answer at all is a failure, with the app's log."""
+    try:
+        return _request(address, method, path)
+    except (OSError, http.client.HTTPException) as error:
+        raise _no_answer(f"{method} {path}", error, process, log) from None
+
+
+def _no_answer(asked: str, error: Exception, process: subprocess.Popen[bytes], log: Path) -> ScratchImageError:
+    _stop(process)
+    why = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return ScratchImageError(
+        f"record: {asked} got no HTTP answer from the app on the host ({why}); the app's log follows",
+        log.read_text(errors="replace"),
+    )
+
+
+def _crawled(address: str, method: str, path: str) -> Answer:
+    """A link or a redirect followed: an answer that does not come (a stream, a time-out) is noted as
+    status 0; the app's own failure shows at the requests that must be answered."""
+    try:
+        return _request(address, method, path)
+    except (OSError, http.client.HTTPException):
+        return Answer(Probe(method, path, 0, 0))
+
+
+def _following(address: str, answer: Answer, check: Callable[[Answer], None] = lambda answer: None) -> list[Answer]:
+    """``answer`` and the answers of the same-origin redirects it leads to, as a browser follows them
+    (a 307 or 308 keeps the method; the others turn it into a GET), each ``check``ed."""
+    check(answer)
+    answers = [answer]
+    while len(answers) <= REDIRECTS and answer.location and 300 <= answer.probe.status < 400:
+        target = _same_origin(answer.probe.path, answer.location, address)
+        if target is None or any(a.probe.path == target for a in answers):
+            break
+        method = answer.probe.method if answer.probe.status in (307, 308) or answer.probe.method == "HEAD" else "GET"
+        answer = _crawled(address, method, target)
+        check(answer)
+        answers.append(answer)
+    return answers
+
+
+def _request(address: str, method: str, path: str, timeout: float = 10.0) -> Answer:
+    """One request: its probe and, for a GET, the content type and body (to follow its links)."""
     connection = http.client.HTTPConnection(address, timeout=timeout)
     try:
         connection.request(method, path, headers={"Accept": "*/*", "User-Agent": "pytest-scratchimage record"})
@@ -165,20 +223,34 @@ def _request(address: str, method: str, path: str, timeout: float = 10.0) -> tup
         body = response.read()
     finally:
         connection.close()
-    return Probe(method, path, response.status, len(body)), (response.getheader("Content-Type") or "", body)
+    probe = Probe(method, path, response.status, len(body))
+    return Answer(probe, response.getheader("Content-Type") or "", body, response.getheader("Location") or "")
 
 
-def _links(pages: Mapping[str, tuple[str, bytes]]) -> list[str]:
+def _same_origin(base: str, link: str, address: str = "") -> str | None:
+    """The path (and query) ``link`` points to from page ``base``, if on the same origin and a URL a
+    browser would fetch (a script's template, ``{ q: query }``, is none); characters a path cannot hold
+    as they are (a space) are quoted, as a browser does."""
+    if _NOT_A_URL.search(link):
+        return None
+    parts = urllib.parse.urlsplit(urllib.parse.urljoin(f"http://here{base}", link.strip()))
+    if parts.netloc not in ("here", address) or parts.scheme != "http":
+        return None
+    path = urllib.parse.quote(parts.path or "/", safe="/%:@!$&'()*+,;=~")
+    query = urllib.parse.quote(parts.query, safe="/%:@!$&'()*+,;=~?")
+    return path + (f"?{query}" if query else "")
+
+
+def _links(pages: Mapping[str, Answer]) -> list[str]:
     """What a browser fetches next: same-origin ``src``, ``href`` and CSS ``url()`` of the probed pages."""
     found: dict[str, None] = {}
-    for base, (content_type, body) in pages.items():
-        if "html" not in content_type and "css" not in content_type:
+    for base, answer in pages.items():
+        if "html" not in answer.content_type and "css" not in answer.content_type:
             continue
-        for match in _LINK.finditer(body[:1_000_000]):
-            link = (match[1] or match[2]).decode("latin-1").strip()
-            parts = urllib.parse.urlsplit(urllib.parse.urljoin(f"http://here{base}", link))
-            if parts.netloc == "here" and parts.path not in pages:
-                found[parts.path + (f"?{parts.query}" if parts.query else "")] = None
+        for match in _LINK.finditer(answer.body[:1_000_000]):
+            target = _same_origin(base, (match[1] or match[2]).decode("utf-8", "replace"))
+            if target is not None and target.partition("?")[0] not in pages:
+                found[target] = None
     return list(found)[:CRAWL_LIMIT]
 
 

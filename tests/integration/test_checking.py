@@ -28,6 +28,7 @@ def check(app: str, *path: Path, worker: str = "auto") -> Checked:
 
 
 def module(tmp_path: Path, name: str, source: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / f"{name}.py").write_text(source)
     return tmp_path
 
@@ -95,7 +96,7 @@ def test_an_attribute_the_module_lacks_is_one_line_that_lists_what_it_has() -> N
     with pytest.raises(ScratchImageError) as failure:
         check("random_api:nope", ROOT / "fixtures/app")
     assert failure.value.headline == (
-        f"scratch_image_app = 'random_api:nope' cannot be imported from scratch_image_app_path "
+        f"check: scratch_image_app = 'random_api:nope' cannot be imported from scratch_image_app_path "
         f"['{ROOT / 'fixtures/app'}']: module 'random_api' has no 'nope'; it has Health, RandomNumber, app, wait_time"
     )
     assert failure.value.log == ""
@@ -107,11 +108,19 @@ def test_a_missing_module_says_where_it_was_looked_for(tmp_path: Path) -> None:
     assert failure.value.headline.endswith(f": no module 'no_such_module' in {tmp_path} (nor on the rest of sys.path)")
 
 
+def test_an_app_path_that_is_no_folder_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ScratchImageError) as failure:
+        check("hello:app", tmp_path / "srcc")
+    assert failure.value.headline.endswith(
+        f": no module 'hello' in {tmp_path / 'srcc'} (no such folder) (nor on the rest of sys.path)"
+    )
+
+
 def test_an_app_that_raises_at_import_shows_its_own_frames_only(tmp_path: Path) -> None:
     folder = module(tmp_path, "shaky", "import json\n\n\ndef boot():\n    raise KeyError('DATABASE_URL')\n\n\nboot()\n")
     with pytest.raises(ScratchImageError) as failure:
         check("shaky:app", folder)
-    assert failure.value.headline.endswith(": KeyError: 'DATABASE_URL'")
+    assert failure.value.headline.endswith(": KeyError: 'DATABASE_URL'; its traceback follows")
     assert 'shaky.py", line 8, in <module>' in failure.value.log
     assert 'shaky.py", line 5, in boot' in failure.value.log
     assert "pytest_scratchimage" not in failure.value.log
@@ -121,7 +130,9 @@ def test_an_app_that_raises_at_import_shows_its_own_frames_only(tmp_path: Path) 
 def test_a_missing_dependency_of_the_app_is_its_own_traceback(tmp_path: Path) -> None:
     with pytest.raises(ScratchImageError) as failure:
         check("needy:app", module(tmp_path, "needy", "import no_such_dependency\n"))
-    assert failure.value.headline.endswith(": ModuleNotFoundError: No module named 'no_such_dependency'")
+    assert failure.value.headline.endswith(
+        ": ModuleNotFoundError: No module named 'no_such_dependency'; its traceback follows"
+    )
     assert 'needy.py", line 1, in <module>' in failure.value.log
     assert "pytest_scratchimage" not in failure.value.log
 
@@ -130,8 +141,51 @@ def test_a_factory_that_raises_names_it(tmp_path: Path) -> None:
     folder = module(tmp_path, "fact", "def make():\n    raise RuntimeError('no config')\n")
     with pytest.raises(ScratchImageError) as failure:
         check("fact:make()", folder)
-    assert failure.value.headline.endswith(": make() raised RuntimeError: no config")
+    assert failure.value.headline == (
+        "check: scratch_image_app = 'fact:make()' imports, but make() raised RuntimeError: no config; "
+        "its traceback follows"
+    )
     assert "pytest_scratchimage" not in failure.value.log
+
+
+DEEP_LIBRARY = """
+def connect(url, depth=20):
+    if depth:
+        return connect(url, depth - 1)
+    raise OSError(f"unable to open {url}\\n(Background on this error at: https://example.org/e)")
+"""
+
+
+def test_an_error_deep_in_a_library_keeps_the_apps_own_frame_in_the_tail(tmp_path: Path) -> None:
+    """The log's tail is 30 lines: the app's frame must not be left above 20 of a library's."""
+    library, app = tmp_path / "site", tmp_path / "app"
+    module(library, "dblib", DEEP_LIBRARY)
+    module(app, "notes", "import dblib\n\n\ndef create_app():\n    return dblib.connect('/data/notes.db')\n")
+    request = CheckRequest(parse_app("notes:create_app()"), (app,), "auto", {}, env={"PYTHONPATH": str(library)})
+    with pytest.raises(ScratchImageError) as failure:
+        check_on_host(request)
+    assert failure.value.headline == (
+        "check: scratch_image_app = 'notes:create_app()' imports, but create_app() raised OSError: unable to open "
+        "/data/notes.db; its traceback follows"
+    )
+    tail = failure.value.log.splitlines()[-30:]
+    assert any('notes.py", line 5, in create_app' in line for line in tail)
+    assert "  [14 frames of libraries left out]" in tail
+    assert sum('dblib.py", line 4, in connect' in line for line in tail) == 6
+
+
+def test_what_the_app_writes_at_import_lands_outside_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    folder = module(
+        project,
+        "writer",
+        "open('state.txt', 'w').write('started')\n\n\ndef app(environ, start_response):\n    return []\n",
+    )
+    monkeypatch.chdir(project)
+    assert check("writer:app", folder) == Checked("wsgi", "sync")
+    assert sorted(path.name for path in project.iterdir()) == ["writer.py"]
 
 
 def test_an_app_that_prints_at_import_is_still_understood(tmp_path: Path) -> None:
@@ -177,5 +231,5 @@ def test_a_factory_that_finds_no_service_says_where_the_record_looked(tmp_path: 
     assert f'connection to server at "127.0.0.1", port {port} failed: Connection refused' in failure.value.headline
     assert failure.value.headline.endswith(
         f"; to fix: nothing answers at 127.0.0.1:{port} on this host, where the record runs the app: start the service "
-        "before the tests, or give the record its address in scratch_image_record_env"
+        "before the tests, or give the record its address in scratch_image_record_env; its traceback follows"
     )

@@ -173,3 +173,55 @@ def test_a_root_page_that_fails_fails_no_record(tmp_path: Path) -> None:
     statuses = {(probe.method, probe.path): probe.status for probe in recorded.probes}
     assert statuses[("GET", "/")] == 500
     assert statuses[("GET", "/health")] == 200
+
+
+REDIRECTING = """
+import os, pathlib
+
+HERE = pathlib.Path(__file__).parent
+PAGE = b'<html><link href="style.css"><script>function go(q) { updateURL({ q: q }); }</script></html>'
+
+
+def app(environ, start_response):
+    path = environ["PATH_INFO"]
+    if path == "/die":
+        os._exit(3)  # the worker dies mid-request: no answer at all
+    if path == "/ui":  # as Starlette answers a path without its slash
+        start_response("307 Temporary Redirect", [("Location", "http://" + environ["HTTP_HOST"] + "/ui/")])
+        return [b""]
+    if path == "/ui/":
+        body, kind = PAGE, "text/html"
+    elif path == "/ui/style.css":
+        body, kind = (HERE / "assets" / "style.css").read_bytes(), "text/css"
+    else:
+        body, kind = b"ok", "text/plain"
+    start_response("200 OK", [("Content-Type", kind)])
+    return [body]
+"""
+
+
+def redirecting(tmp_path: Path, *probes: str) -> tuple[Path, Recording]:
+    folder = tmp_path / "app"
+    (folder / "assets").mkdir(parents=True)
+    (folder / "ui_app.py").write_text(REDIRECTING)
+    (folder / "assets" / "style.css").write_text("p {}")
+    launcher = tmp_path / "launcher.py"
+    launcher.write_text(Launcher(AppSpec("ui_app", "app"), 8000, 1).render())
+    return folder, Recording(launcher, (folder,), "/health", tuple(("GET", p) for p in probes), timeout=20)
+
+
+def test_a_redirect_is_followed_and_a_scripts_text_is_no_link(tmp_path: Path) -> None:
+    folder, asked = redirecting(tmp_path, "/ui")
+    recorded = record(asked, tmp_path / "record")
+    statuses = {(probe.method, probe.path): probe.status for probe in recorded.probes}
+    assert (statuses[("GET", "/ui")], statuses[("GET", "/ui/")], statuses[("GET", "/ui/style.css")]) == (307, 200, 200)
+    assert not [path for _, path in statuses if "{" in path or "updateURL" in path]
+    assert str(folder / "assets" / "style.css") in {source for source, _ in needs(recorded, [folder]).datas}
+
+
+def test_a_probe_with_no_answer_at_all_is_one_line_naming_it(tmp_path: Path) -> None:
+    _, asked = redirecting(tmp_path, "/die")
+    with pytest.raises(ScratchImageError) as failure:
+        record(asked, tmp_path / "record")
+    assert failure.value.headline.startswith("record: GET /die got no HTTP answer from the app on the host (")
+    assert failure.value.headline.endswith("); the app's log follows")

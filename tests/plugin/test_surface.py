@@ -134,7 +134,10 @@ def test_invalid_settings_fail_at_configure_time(
 def test_invalid_setting_in_the_ini_file_names_the_file(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nscratch_image_app = random_api:app\nscratch_image_budget = lots\n")
     result = pytester.runpytest()
-    result.stderr.fnmatch_lines(["*scratch_image_budget = 'lots'*(from -o or *tox.ini)"])
+    result.stderr.fnmatch_lines(["*scratch_image_budget = 'lots'*(from *tox.ini)"])
+    assert "from -o" not in result.stderr.str()
+    given = pytester.runpytest("-o", "scratch_image_budget=heaps")
+    given.stderr.fnmatch_lines(["*scratch_image_budget = 'heaps'*(from -o)"])
 
 
 def test_a_misspelt_setting_fails_at_configure_naming_the_setting_it_is_closest_to(pytester: pytest.Pytester) -> None:

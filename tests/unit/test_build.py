@@ -24,7 +24,7 @@ from pytest_scratchimage.build import (
     recording_of,
 )
 from pytest_scratchimage.errors import ScratchImageError
-from pytest_scratchimage.record import Needs
+from pytest_scratchimage.record import Needs, Record
 from pytest_scratchimage.settings import Settings, resolve
 from pytest_scratchimage.wsgi import AppSpec
 
@@ -166,10 +166,10 @@ def test_a_new_file_in_a_folder_shipped_whole_is_a_change(app_folder: Path, tmp_
     assert changed(build) == f"the files in {app_folder / 'myapp' / 'static'} changed"
 
 
-def test_no_facts_is_no_build(tmp_path: Path) -> None:
+def test_no_facts_is_no_build_and_cut_facts_say_so(tmp_path: Path) -> None:
     assert changed(tmp_path) == "no build yet"
-    (tmp_path / FACTS).write_text("{not json")
-    assert changed(tmp_path) == "no build yet"
+    (tmp_path / FACTS).write_text('{"shipped": {"/a')  # cut short
+    assert changed(tmp_path) == f"its cached facts ({tmp_path / FACTS}) cannot be read"
 
 
 def test_a_cache_folder_that_cannot_be_written_is_a_clear_error(settings: Settings, tmp_path: Path) -> None:
@@ -213,3 +213,15 @@ def test_a_cached_binary_gone_or_never_digested_is_not_trusted(tmp_path: Path) -
     assert damaged(folder) == "was damaged (no binary, expected 2,004 bytes)"
     (folder / FACTS).write_text(json.dumps({"shipped": {}}))
     assert damaged(folder) == "has no digest of its binary (a build of an older plugin)"
+
+
+def test_the_unused_trim_keeps_the_hidden_imports_asked_for(settings: Settings, app_folder: Path) -> None:
+    """A module the record never saw loaded goes, unless a setting asks for it (the fix a failure names)."""
+    recorded = Record(path=(str(app_folder),), modules={"wsgi": str(app_folder / "wsgi.py")})
+    trimmed = dataclasses.replace(settings, trim=("unused",))
+    assert "wave" in build.unused_by(recorded, trimmed)
+    assert "wave" not in build.unused_by(recorded, dataclasses.replace(trimmed, hidden_imports=("wave",)))
+    assert "xml" not in build.unused_by(recorded, dataclasses.replace(trimmed, hidden_imports=("xml.dom.minidom",)))
+    assert "wave" not in build.unused_by(recorded, trimmed, wanted=("wave",))
+    assert build.unused_by(recorded, dataclasses.replace(trimmed, trim=())) == ()
+    assert build.unused_by(None, trimmed) == ()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -123,11 +124,41 @@ def test_the_frames_kept_are_the_apps() -> None:
     try:
         apps_own()
     except KeyError as error:
-        text = check.own_frames(error)
+        text = check.own_frames(error, [])
     assert text.startswith("Traceback (most recent call last):\n")
     assert "in apps_own" in text
     assert text.endswith("KeyError: 'DATABASE_URL'\n")
     assert SCRIPT not in text
+
+
+LIBRARY = """
+def connect(depth):
+    if depth:
+        return connect(depth - 1)
+    raise OSError("unable to open notes.db\\n(Background on this error at: https://example.org/e)")
+"""
+
+
+def test_a_deep_traceback_keeps_the_apps_frames_and_the_innermost() -> None:
+    library: dict[str, Any] = {}
+    exec(compile(LIBRARY, "/site-packages/dblib.py", "exec"), library)
+
+    def create_app() -> None:
+        library["connect"](12)
+
+    try:
+        create_app()
+    except OSError as error:
+        text = check.own_frames(error, [str(Path(__file__).parent)], most=4)
+        line = check.one_line(error)
+        whole = check.own_frames(error, [str(Path(__file__).parent)], most=20)
+    assert text.count("in create_app") == 1
+    assert "  [11 frames of libraries left out]\n" in text
+    assert text.count('dblib.py", line 4, in connect') == 1
+    assert text.count('dblib.py", line 5, in connect') == 1
+    assert line == "OSError: unable to open notes.db"
+    assert whole.count("dblib.py") == 13
+    assert "left out" not in whole
 
 
 def test_the_result_is_the_last_marked_line() -> None:

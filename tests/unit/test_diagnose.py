@@ -26,6 +26,18 @@ from pytest_scratchimage.diagnose import hints, record_hints
             "FileNotFoundError: [Errno 2] No such file or directory: '/tmp/_MEIab12cd/hello/static/app.css'",
             "add hello to scratch_image_collect_data (its file static/app.css was not collected)",
         ),
+        (
+            "OSError: [Errno 30] Read-only file system: 'state.txt'",
+            "the image's root is read-only (scratch_image_hardened) and the app writes state.txt: only /tmp is "
+            "writable, a tmpfs as long-lived as the container; point the app's files there (a path given in "
+            "scratch_image_env)",
+        ),
+        (
+            "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) unable to open database file",
+            "the image's root is read-only (scratch_image_hardened), if the database is not under /tmp: only /tmp "
+            "is writable, a tmpfs as long-lived as the container; point the app's files there (a path given in "
+            "scratch_image_env)",
+        ),
         *(
             (
                 line,

@@ -55,6 +55,7 @@ def test_every_branch_of_the_top_level_but_type_checking_and_functions() -> None
         ("from .. import up", "pkg.sub", {"pkg", "pkg.up"}),
         ("from ..mod import x", "pkg.sub", {"pkg.mod", "pkg.mod.x"}),
         ("from ... import too_far", "pkg", set()),
+        ("from ...m import beyond", "pkg.sub", set()),  # as importlib.util.resolve_name refuses it
         ("from .m import *", "pkg", {"pkg.m"}),
         ("import typing.TYPE_CHECKING\nif typing.TYPE_CHECKING:\n    import hidden", "", {"typing.TYPE_CHECKING"}),
         ("def broken(:\n", "pkg", set()),
@@ -87,4 +88,37 @@ def test_eager_imports_follow_what_the_loaded_modules_import_in_turn(tmp_path: P
     (site / "lib" / "_core" / "_c.py").write_text("")
     (other / "outside.py").write_text("import lib._core._c\n")
     loaded = {"lib": str(site / "lib" / "__init__.py"), "outside": str(other / "outside.py"), "zlib": ""}
-    assert eager_imports(loaded, [str(site)]) == {"lib._core", "lib._core._a", "lib._core._b"}
+    assert eager_imports(loaded, [str(site)]) == {"lib._core", "lib._core._a", "lib._core._b", "json"}
+
+
+def test_an_extension_module_or_a_module_not_on_disk_counts_too(tmp_path: Path) -> None:
+    """anyio's ``to_interpreter`` imports ``_interpqueues`` on 3.13: a ``.so`` of the standard library."""
+    site = tmp_path / "site"
+    (site / "lib").mkdir(parents=True)
+    (site / "lib" / "__init__.py").write_text("from . import _fast\nif sys.version_info >= (3, 13):\n    import _ext\n")
+    (site / "lib" / "_fast.cpython-313-x86_64-linux-gnu.so").write_text("elf")
+    found = eager_imports({"lib": str(site / "lib" / "__init__.py")}, [str(site)])
+    assert {"lib._fast", "_ext"} <= found
+
+
+def test_the_standard_librarys_sources_are_followed_for_modules_the_record_did_not_see(tmp_path: Path) -> None:
+    site, stdlib = tmp_path / "site", tmp_path / "stdlib"
+    site.mkdir()
+    stdlib.mkdir()
+    (site / "user.py").write_text("try:\n    import fresh\nexcept ImportError:\n    pass\nimport seen\n")
+    (stdlib / "fresh.py").write_text("import deeper\n")  # never loaded on the host: what it imports counts
+    (stdlib / "deeper.py").write_text("")
+    (stdlib / "seen.py").write_text("try:\n    import _never\nexcept ImportError:\n    pass\n")  # loaded: as it ran
+    loaded = {"user": str(site / "user.py"), "seen": str(stdlib / "seen.py")}
+    found = eager_imports(loaded, [str(site)], [str(stdlib)])
+    assert {"fresh", "deeper", "seen"} <= found
+    assert "_never" not in found
+    assert "deeper" not in eager_imports(loaded, [str(site)])
+
+
+def test_a_root_given_with_its_slash_and_a_source_that_is_not_utf8(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "legacy.py").write_bytes(b"# caf\xe9, in Latin-1\nimport helper\n")
+    (site / "helper.py").write_text("")
+    assert eager_imports({"legacy": str(site / "legacy.py")}, [f"{site}/"]) == {"helper"}

@@ -237,6 +237,21 @@ def test_unused_modules_are_the_fewest_names_covering_what_was_never_loaded(site
     assert not {"json", "encodings", "tarfile"} & unused
 
 
+def test_what_is_kept_keeps_its_parents_and_what_it_imports_eagerly(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "lib").mkdir(parents=True)
+    (site / "lib" / "__init__.py").write_text("from . import _speedups\n")
+    (site / "lib" / "_speedups.cpython-311-x86_64-linux-gnu.so").write_text("elf")
+    (site / "lib" / "other.py").write_text("")
+    (site / "lonely" / "sub").mkdir(parents=True)
+    (site / "lonely" / "__init__.py").write_text("")
+    (site / "lonely" / "sub" / "__init__.py").write_text("")
+    record = Record(path=(str(site),), modules={"lib": str(site / "lib" / "__init__.py")})
+    unused = set(unused_modules(record, [], keep=("xml.dom.minidom", "lonely.sub")))
+    assert not {"xml", "lonely", "lonely.sub", "lib._speedups"} & unused  # a hidden import's parents stay
+    assert {"lib.other", "decimal"} <= unused
+
+
 def test_a_package_of_the_apps_own_folder_is_never_trimmed(tmp_path: Path) -> None:
     app = tmp_path / "app"
     (app / "mine").mkdir(parents=True)

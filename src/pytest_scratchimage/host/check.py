@@ -15,6 +15,7 @@ import importlib.metadata
 import importlib.util
 import inspect
 import json
+import os
 import sys
 import traceback
 from typing import Any
@@ -109,40 +110,71 @@ def serving(chosen: str, app: object) -> tuple[str | None, str, str | None]:
     return speaks, name, problem
 
 
-def own_frames(error: BaseException) -> str:
-    """The traceback from the first frame outside this file and the import machinery: the app's own."""
+def own_frames(error: BaseException, mine: list[str], most: int = 8) -> str:
+    """The traceback from the first frame outside this file and the import machinery: the app's own.
+
+    A deep one (an error raised in a library the app calls) keeps the frames of the app's folders (``mine``)
+    and the innermost ones, ``most`` in all at least, and says how many it leaves out: the log's tail then
+    still shows where the app's code was."""
     frames = traceback.extract_tb(error.__traceback__)
     machinery = (__file__, importlib.__file__)
     kept = [f for f in frames if f.filename not in machinery and not f.filename.startswith("<frozen importlib")]
-    lines = ["Traceback (most recent call last):\n", *traceback.format_list(kept)] if kept else []
+    inner = len(kept) - max(1, most - sum(1 for f in kept if _within(f.filename, mine)))
+    lines = ["Traceback (most recent call last):\n"] if kept else []
+    left_out = 0
+    for index, frame in enumerate(kept):
+        if index < inner and not _within(frame.filename, mine):
+            left_out += 1
+            continue
+        if left_out:
+            lines.append(f"  [{left_out} frame{'s' * (left_out > 1)} of libraries left out]\n")
+            left_out = 0
+        lines += traceback.format_list([frame])
     return "".join(lines + traceback.format_exception_only(type(error), error))
 
 
+def _within(filename: str, folders: list[str]) -> bool:
+    return any(filename.startswith(folder.rstrip("/") + "/") for folder in folders)
+
+
+def one_line(error: BaseException) -> str:
+    """The exception as one line: its type and the first line of its message (the rest is in the log)."""
+    text = "".join(traceback.format_exception_only(type(error), error)).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def load(request: dict[str, Any]) -> tuple[object, str | None]:
-    """The app's callable (a factory called), or the one line that says why it cannot be had."""
+    """The app's callable (a factory called), or the one line that says why it cannot be had, phrased to
+    follow the app line."""
     module_name, attribute = request["module"], request["attribute"]
+    mine = [os.path.realpath(folder) for folder in request["path"]]
+    cannot = f"cannot be imported from scratch_image_app_path {request['path']}"
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
         if error.name is not None and (module_name == error.name or module_name.startswith(error.name + ".")):
-            searched = ", ".join(request["path"]) or "the rootdir"
-            return None, f"no module {module_name!r} in {searched} (nor on the rest of sys.path)"
-        print(own_frames(error), file=sys.stderr, end="")
-        return None, "".join(traceback.format_exception_only(type(error), error)).strip()
+            searched = ", ".join(f"{p} (no such folder)" if not os.path.isdir(p) else p for p in request["path"])
+            searched = searched or "the rootdir"
+            return None, f"{cannot}: no module {module_name!r} in {searched} (nor on the rest of sys.path)"
+        print(own_frames(error, mine), file=sys.stderr, end="")
+        return None, f"{cannot}: {one_line(error)}"
     except Exception as error:
-        print(own_frames(error), file=sys.stderr, end="")
-        return None, "".join(traceback.format_exception_only(type(error), error)).strip()
+        print(own_frames(error, mine), file=sys.stderr, end="")
+        return None, f"{cannot}: {one_line(error)}"
     if not hasattr(module, attribute):
         names = sorted(name for name in vars(module) if not name.startswith("_") and callable(vars(module)[name]))
-        return None, f"module {module_name!r} has no {attribute!r}; it has {', '.join(names[:12]) or 'no callable'}"
+        return (
+            None,
+            f"{cannot}: module {module_name!r} has no {attribute!r}; it has {', '.join(names[:12]) or 'no callable'}",
+        )
     target = getattr(module, attribute)
     if not request["call"]:
         return target, None
     try:
         return target(), None
     except Exception as error:
-        print(own_frames(error), file=sys.stderr, end="")
-        return None, f"{attribute}() raised " + "".join(traceback.format_exception_only(type(error), error)).strip()
+        print(own_frames(error, mine), file=sys.stderr, end="")
+        return None, f"imports, but {attribute}() raised {one_line(error)}"
 
 
 def main() -> None:
