@@ -15,6 +15,7 @@ a conftest that the app never imports is not in the binary: editing one rebuilds
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import importlib.metadata
 import io
@@ -202,10 +203,15 @@ def build_binary(settings: Settings, cache: Path, progress: Progress, rebuild: b
             progress(f"building {key}: {change}")
             return _build(settings, final, progress)
     except OSError as error:  # a full, read-only or missing cache folder, met by our own writes
-        raise ScratchImageError(
-            f"build: {error.strerror} writing {error.filename or final}; free space there or point "
-            "scratch_image_cache_dir elsewhere"
-        ) from None
+        raise ScratchImageError(unwritable(error, final)) from None
+
+
+def unwritable(error: OSError, final: Path) -> str:
+    """What a write into the cache met, and the fix: space for a full disk, else a writable folder."""
+    fix = "free space there" if error.errno in (errno.ENOSPC, errno.EDQUOT) else "make it a writable folder"
+    return (
+        f"build: {error.strerror} writing {error.filename or final}; {fix} or point scratch_image_cache_dir elsewhere"
+    )
 
 
 def _build(settings: Settings, final: Path, progress: Progress) -> Build:

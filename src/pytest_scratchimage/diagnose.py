@@ -20,7 +20,7 @@ _NONE_DOC = (
 # redis-py ('Error 111 connecting to localhost:6379. Connection refused.'), urllib3 ("host='127.0.0.1', port=80").
 _REFUSED = (
     r"""(?P<host>127\.0\.0\.1|localhost)['"]?(?:,\s*port[ =]|:)(?P<port>[0-9]+)[^\n]*?"""
-    r"(?:Connection refused|Errno 111)"
+    r"(?:Connection refused|Errno 111|Connect call failed)"
 )
 # A name that does not resolve: psycopg ("failed to resolve host 'db'"), libpq ('could not translate host name
 # "db" to address'), redis-py ('Error -2 connecting to db:6379. Name or service not known.'), urllib3
@@ -79,21 +79,40 @@ _RULES: Rules = (
             "long-lived as the container; point the app's files there (a path given in scratch_image_env)"
         ),
     ),
-    (
-        re.compile(_REFUSED),
-        lambda m: (
-            f"the container's {m['host']} is its own, not this host's: to reach the service at {m['host']}:{m['port']} "
-            "on this host, set scratch_image_network = host"
-        ),
-    ),
-    (
-        re.compile(_UNRESOLVED),
-        lambda m: (
-            f"{_named(m)} does not resolve in the container: if it is a container's name, set scratch_image_network "
-            "to the Docker network it is on"
-        ),
-    ),
 )
+
+
+_SHARED = "this host, whose network the container shares (scratch_image_network = host)"
+# A service refused, and one not found, by the network the container ran on (a named one: "named").
+_SERVICE_HINTS = {
+    "host": (
+        "nothing answers at {host}:{port} on " + _SHARED + ": start the service first",
+        "{name} does not resolve on " + _SHARED + ": give the service's address, or run the container on the "
+        "service's Docker network (scratch_image_network)",
+    ),
+    "bridge": (
+        "the container's {host} is its own, not this host's: to reach the service at {host}:{port} on this host, "
+        "set scratch_image_network = host",
+        "{name} does not resolve in the container: if it is a container's name, set scratch_image_network to the "
+        "Docker network it is on",
+    ),
+    "named": (
+        "the container's {host} is its own: on the Docker network {network}, give the service by its container's name",
+        "{name} does not resolve on the Docker network {network}: is a container of that name running and "
+        "attached to it? (docker network inspect {network})",
+    ),
+}
+
+
+def _services(network: str) -> Rules:
+    """What a service refused or not found means, on the network the container ran on."""
+    refused, unresolved = _SERVICE_HINTS.get(network, _SERVICE_HINTS["named"])
+    return (
+        (re.compile(_REFUSED), lambda m: refused.format(host=m["host"], port=m["port"], network=network)),
+        (re.compile(_UNRESOLVED), lambda m: unresolved.format(name=_named(m), network=network)),
+    )
+
+
 # The record runs the app on this host, with scratch_image_env and scratch_image_record_env.
 _RECORD_RULES: Rules = (
     (
@@ -114,8 +133,13 @@ _RECORD_RULES: Rules = (
 )
 
 
-def hints(log: str, rules: Rules = _RULES) -> list[str]:
-    """One fix per distinct problem the container's log shows, in the order they first appear."""
+def hints(log: str, network: str = "bridge") -> list[str]:
+    """One fix per distinct problem the log of a container on ``network`` (bridge, host or a network's
+    name) shows, in the order they first appear."""
+    return _found(log, (*_RULES, *_services(network)))
+
+
+def _found(log: str, rules: Rules) -> list[str]:
     found: dict[str, int] = {}
     for pattern, advice in rules:
         for match in pattern.finditer(log):
@@ -125,7 +149,7 @@ def hints(log: str, rules: Rules = _RULES) -> list[str]:
 
 def record_hints(log: str) -> list[str]:
     """One fix per distinct problem the log of the app recorded on the host shows."""
-    return hints(log, _RECORD_RULES)
+    return _found(log, _RECORD_RULES)
 
 
 def fixes(found: Iterable[str]) -> str:

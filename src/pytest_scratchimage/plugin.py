@@ -194,24 +194,26 @@ def _scratch_session(pytestconfig: pytest.Config, scratch_settings: Settings) ->
 
 
 @pytest.fixture(scope="session")
-def scratch_image(
-    pytestconfig: pytest.Config,
-    _scratch_session: ScratchSession,
-    record_testsuite_property: Callable[[str, object], None],
-) -> ScratchImage:
+def scratch_image(request: pytest.FixtureRequest, _scratch_session: ScratchSession) -> ScratchImage:
     """The built image: ``.tag``, ``.id``, ``.size`` (the engine's bytes), ``.files()``, ``.breakdown()``."""
-    return pytestconfig.stash[RUNNING].image(_scratch_session, record_testsuite_property)
+    return request.config.stash[RUNNING].image(_scratch_session, suite_property(request))
 
 
 @pytest.fixture(scope="session")
 def scratch_container(
-    pytestconfig: pytest.Config,
-    scratch_image: ScratchImage,
-    _scratch_session: ScratchSession,
-    record_testsuite_property: Callable[[str, object], None],
+    request: pytest.FixtureRequest, scratch_image: ScratchImage, _scratch_session: ScratchSession
 ) -> ScratchContainer:
     """The image running as shipped, hardened, ready: ``.url`` is ``http://127.0.0.1:<port>`` (see engine_address)."""
-    return pytestconfig.stash[RUNNING].container(_scratch_session, record_testsuite_property)
+    return request.config.stash[RUNNING].container(_scratch_session, suite_property(request))
+
+
+def suite_property(request: pytest.FixtureRequest) -> Callable[[str, object], None]:
+    """pytest's ``record_testsuite_property`` (the image's facts in ``--junitxml``); nothing to record into
+    when its junitxml plugin is off (``-p no:junitxml``)."""
+    if request.config.pluginmanager.has_plugin("junitxml"):
+        recorder: Callable[[str, object], None] = request.getfixturevalue("record_testsuite_property")
+        return recorder
+    return lambda name, value: None
 
 
 @pytest.fixture(scope="session")

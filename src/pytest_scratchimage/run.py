@@ -109,13 +109,20 @@ def logs(container: Container) -> str:
     return bytes(container.logs()).decode(errors="replace")
 
 
+def network_of(container: Container) -> str:
+    """The network a container ran on, as the failures' hints read it: host, bridge (the engine's default,
+    Podman's among them) or a network's name."""
+    mode = str(container.attrs.get("HostConfig", {}).get("NetworkMode") or BRIDGE)
+    return BRIDGE if mode in {"default", BRIDGE, "slirp4netns", "pasta", "private"} else mode
+
+
 def check_running(container: Container, before: str) -> None:
     """Fail at once, with the exit code and the log, when the container has stopped."""
     container.reload()
     if container.status in {"exited", "dead"}:
         code = container.attrs["State"]["ExitCode"]
         log = logs(container)
-        to_fix = fixes(hints(log))
+        to_fix = fixes(hints(log, network_of(container)))
         raise ScratchImageError(f"run: the app exited with code {code} before {before}{to_fix}; its log follows", log)
 
 

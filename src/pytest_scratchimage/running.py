@@ -70,6 +70,7 @@ class Running:
         self.unaudited: list[str] = []  # why an image that was built could not be audited
         self.held: list[str] = []  # tags xdist workers left for the controller to keep or remove
         self.table: list[str] = []  # the change against the baseline, for the summary
+        self.summing_up = False  # whether pytest's terminal summary has begun
 
     # --- what the fixtures do ------------------------------------------------------------------------
 
@@ -182,8 +183,18 @@ class Running:
                 os.environ, self.unaudited,
             )  # fmt: skip
             self.failures, self.notes, self.table = outcome.failures, outcome.notes, outcome.table
-            session.testsfailed += len(self.failures)
+            for failure in self.failures:  # counted as a failed test: the summary line, --junitxml, the exit code
+                for report in gate_reports(failure):
+                    session.config.hook.pytest_runtest_logreport(report=report)
         return result
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
+        """A session gate's failure is counted; listed in the short summary as FAILED, and not shown as a
+        letter or a line of its own after the last test's."""
+        if not (getattr(report, "scratch_image_gate", False) and report.failed):
+            return None
+        return "failed", "", "FAILED" if self.summing_up else ""
 
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -196,6 +207,7 @@ class Running:
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        self.summing_up = True  # pytest's short summary, after this, names a failed gate FAILED
         if self.report is None or is_worker(terminalreporter.config):
             return
         terminalreporter.write_sep("=", "scratch image", red=bool(self.failures), bold=True)
@@ -234,6 +246,18 @@ class Running:
         self.unaudited += output.get("scratch_image_unaudited", [])
 
 
+def gate_reports(failure: str) -> list[pytest.TestReport]:
+    """A session gate's failure (``scratch_image_budget: image … > budget …``) as a test's three reports, so
+    that pytest counts it, lists it among the failures and writes it into the JUnit XML as a failed case."""
+    gate = failure.partition(":")[0]
+    nodeid, location = f"scratch-image::{gate}", ("scratch-image", None, gate)
+    return [
+        pytest.TestReport(nodeid, location, {}, "passed", None, "setup", scratch_image_gate=True),
+        pytest.TestReport(nodeid, location, {}, "failed", failure, "call", scratch_image_gate=True),
+        pytest.TestReport(nodeid, location, {}, "passed", None, "teardown", scratch_image_gate=True),
+    ]
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -241,13 +265,14 @@ def _interrupt(signum: int, frame: object) -> None:
 def log_section(container: ScratchContainer) -> tuple[str, str]:
     """A failing test's section: the container's status and log tail, or why the engine could not give them."""
     from .diagnose import hints
+    from .run import network_of
 
     try:
         with engine_call("the reading of the container's log", f"run: the container {container.id[:12]} is gone"):
             log, status = container.logs(), container.status()
     except ScratchImageError as error:
         return "scratch container, log tail", str(error)
-    fixes = "".join(f"\nto fix: {hint}" for hint in hints(log))
+    fixes = "".join(f"\nto fix: {hint}" for hint in hints(log, network_of(container.container)))
     return f"scratch container {status}, log tail", tail(log) + fixes
 
 
@@ -263,9 +288,12 @@ def binary_cache(config: pytest.Config, settings: Settings) -> tuple[Path, str]:
     if cache is None:
         return user_cache(), "the cache plugin is off"
     try:
-        return cache.mkdir("scratchimage"), ""
+        folder = cache.mkdir("scratchimage")
     except OSError as error:
         return user_cache(), f"the cache plugin's folder is not writable: {error.strerror}"
+    if not os.access(folder, os.W_OK):  # there already, read-only (a CI cache restored so, a read-only mount)
+        return user_cache(), f"the cache plugin's folder is not writable: {folder}"
+    return folder, ""
 
 
 def user_cache() -> Path:

@@ -32,6 +32,7 @@ _APP = rf"(?P<module>{_DOTTED}):(?P<attribute>{_NAME})(?P<call>\(\))?"
 # Docker's reference grammar (distribution/reference): [domain[:port]/]path[/path…][:tag]
 _LABEL = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"{_LABEL}(?:\.{_LABEL})*(?::[0-9]+)?"
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")  # no HTTP request line holds one in its path (a space ends it)
 _PATH = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _REPOSITORY = rf"(?:{_DOMAIN}/)?{_PATH}(?:/{_PATH})*"
 _TAG = rf"(?P<repository>{_REPOSITORY})(?::(?P<tag>[\w][\w.-]{{0,127}}))?"
@@ -142,7 +143,7 @@ def parse_network(text: str) -> str:
 
 
 def parse_health_path(text: str) -> str:
-    if not text.startswith("/"):
+    if not text.startswith("/") or _CONTROL.search(text):
         raise Invalid("an absolute URL path such as / or /health")
     return text
 
@@ -150,15 +151,15 @@ def parse_health_path(text: str) -> str:
 def parse_probe(line: str) -> tuple[str, str]:
     method, _, path = line.rpartition(" ")
     method = method.strip() or "GET"
-    if not path.startswith("/") or not re.fullmatch(r"[A-Z]+", method):
+    if not path.startswith("/") or _CONTROL.search(path) or not re.fullmatch(r"[A-Z]+", method):
         raise Invalid("absolute URL paths, one a line, each after its method when not GET: /search?q=a, HEAD /")
     return method, path
 
 
 def parse_env(line: str) -> tuple[str, str]:
     name, equals, value = line.partition("=")
-    if not equals or not re.fullmatch(_NAME, name.strip()):
-        raise Invalid("NAME=value lines, e.g. WAIT_TIME=0.5")
+    if not equals or not re.fullmatch(_NAME, name.strip()) or "\0" in value:
+        raise Invalid("NAME=value lines, e.g. WAIT_TIME=0.5 (no NUL character: no process environment holds one)")
     return name.strip(), value
 
 

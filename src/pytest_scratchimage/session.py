@@ -149,6 +149,7 @@ class ScratchSession:
         client = self.client()
         if self.settings.use is not None:
             return self._use(client, self.settings.use)
+        self._look_for_network(client)
         self.build = build_binary(self.settings, self.cache, self.progress, self.rebuild)
         labels = self.labels() | image_labels(self.settings, self.build)
         files = image_files(self.build.binary.parent) if self.settings.sbom_files else {}
@@ -300,6 +301,22 @@ class ScratchSession:
         health = self.settings.health_path
         self.containers.append(ScratchContainer(str(container.id), url, port, seconds, health, container))
         return self.containers[-1]
+
+    def _look_for_network(self, client: docker.DockerClient) -> None:
+        """Say before a build of tens of seconds that the engine lacks the network the settings name: a typo
+        shows at once, while a fixture may still make that network before the first container."""
+        import docker.errors
+
+        network = self.settings.network
+        if network in {BRIDGE, HOST}:
+            return
+        try:
+            client.networks.get(network)
+        except docker.errors.NotFound:
+            self.progress(
+                f"{SETTINGS['network'].ini} = {network!r}: the engine has no network of that name yet; the first "
+                f"container fails unless one is made before it (docker network create {network})"
+            )
 
     def _port_on(self, client: docker.DockerClient, network: str, port: int) -> int:
         """The port the app binds on ``network``: the image's, else on the host's network a free one of its

@@ -35,16 +35,37 @@ def test_session_fails_over_the_ini_budget_even_when_no_test_asks(
     pytester: pytest.Pytester, built_fixture_app: list[str]
 ) -> None:
     pytester.makepyfile("def test_built(scratch_image): pass")
-    result = pytester.runpytest("--scratch-image", *built_fixture_app, "-o", "scratch_image_budget=2MB")
-    result.assert_outcomes(passed=1)
+    junit = pytester.path / "junit.xml"
+    args = ("-o", "scratch_image_budget=2MB", f"--junitxml={junit}")
+    result = pytester.runpytest("--scratch-image", *built_fixture_app, *args)
+    result.assert_outcomes(passed=1, failed=1)  # the gate counts: the summary line is red, and CI's XML says so
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
             "*= scratch image =*",
             "budget   2.00 MB of size: OVER by *",
             "FAILED scratch_image_budget: image * > budget 2.00 MB*",
+            "*short test summary info*",
+            "FAILED scratch-image::scratch_image_budget - scratch_image_budget: image *",
+            "*= 1 failed, 1 passed in *",
         ]
     )
+    suite = ElementTree.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
+    gate = suite.find("testcase[@name='scratch_image_budget']")
+    assert gate is not None
+    failure = gate.find("failure")
+    assert failure is not None
+    assert failure.get("message", "").startswith("scratch_image_budget: image ")
+
+
+def test_without_pytests_junitxml_plugin_the_fixtures_work(
+    pytester: pytest.Pytester, built_fixture_app: list[str]
+) -> None:
+    pytester.makepyfile("def test_probe(scratch_http): assert scratch_http.get('/health').status_code == 200")
+    result = pytester.runpytest("--scratch-image", *built_fixture_app, "-p", "no:junitxml")
+    result.assert_outcomes(passed=1)
 
 
 def test_session_within_budget_passes_and_reports(pytester: pytest.Pytester, built_fixture_app: list[str]) -> None:

@@ -69,3 +69,19 @@ def test_a_network_name_docker_cannot_have_is_a_value_error(
 ) -> None:
     with pytest.raises(ValueError, match=r"^scratch_start_container\(network='my net'\): expected bridge"):
         scratch_start_container(network="my net")
+
+
+def test_a_network_the_engine_lacks_is_told_before_the_build(
+    pytester: pytest.Pytester, built_fixture_app: list[str]
+) -> None:
+    """Before a build that takes tens of seconds cold; the image itself needs no network: its tests pass."""
+    pytester.makepyfile("def test_built(scratch_image): pass")
+    result = pytester.runpytest("--scratch-image", *built_fixture_app, "-o", "scratch_image_network=scratch-net-typo")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "scratch image: scratch_image_network = 'scratch-net-typo': the engine has no network of that name yet; "
+            "the first container fails unless one is made before it (docker network create scratch-net-typo)",
+            "scratch image: cached build *",
+        ]
+    )

@@ -183,10 +183,11 @@ def test_the_session_gate_fails_each_broken_rule_in_one_line(
     pytester.makepyfile(SERVES)
     for rule, image in broken.items():
         result = use(pytester, image)
-        result.assert_outcomes(passed=1)  # the app serves: only the gate fails the session
+        result.assert_outcomes(passed=1, failed=1)  # the app serves: only the gate fails the session
         assert result.ret == pytest.ExitCode.TESTS_FAILED, rule
         failed = [line for line in result.stdout.lines if line.startswith("FAILED")]
-        assert len(failed) == 1, failed
+        assert len(failed) == 2, failed  # the gate's own line, then pytest's short summary of it
+        assert failed[1].startswith("FAILED scratch-image::"), failed
         result.stdout.fnmatch_lines([expected[rule]])
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
+import os
 import sysconfig
 from pathlib import Path
 
@@ -175,9 +177,25 @@ def test_no_facts_is_no_build_and_cut_facts_say_so(tmp_path: Path) -> None:
 def test_a_cache_folder_that_cannot_be_written_is_a_clear_error(settings: Settings, tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
     with pytest.raises(
-        ScratchImageError, match=r"build: .* writing .*a-file.*; free space there or point scratch_image_cache_dir"
+        ScratchImageError,
+        match=r"build: .* writing .*a-file.*; make it a writable folder or point scratch_image_cache_dir",
     ):
         build_binary(settings, tmp_path / "a-file" / "cache", lambda message: None)
+
+
+@pytest.mark.parametrize(
+    ("code", "fix"),
+    [
+        (errno.ENOSPC, "free space there"),
+        (errno.EDQUOT, "free space there"),
+        (errno.EROFS, "make it a writable folder"),
+    ],
+)
+def test_a_cache_write_that_fails_names_the_fix_for_its_cause(code: int, fix: str) -> None:
+    error = OSError(code, os.strerror(code), "/cache/key.lock")
+    assert build.unwritable(error, Path("/cache/key")) == (
+        f"build: {os.strerror(code)} writing /cache/key.lock; {fix} or point scratch_image_cache_dir elsewhere"
+    )
 
 
 def finished(folder: Path, content: bytes) -> Path:

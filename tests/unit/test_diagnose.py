@@ -87,6 +87,11 @@ REFUSED = {
         "redis.exceptions.ConnectionError: Error 111 connecting to localhost:6379. Connection refused.",
         "localhost:6379",
     ),
+    "redis.asyncio": (
+        "redis.exceptions.ConnectionError: Error 111 connecting to 127.0.0.1:56871. Connect call failed "
+        "('127.0.0.1', 56871).",
+        "127.0.0.1:56871",
+    ),
     "requests": (
         "requests.exceptions.ConnectionError: HTTPConnectionPool(host='127.0.0.1', port=8080): Max retries exceeded "
         "with url: / (Caused by NewConnectionError(\"HTTPConnection(host='127.0.0.1', port=8080): Failed to "
@@ -136,6 +141,31 @@ def test_a_name_that_does_not_resolve_points_at_the_network_or_the_records_addre
     assert record_hints(line) == [
         f"{name} does not resolve on this host, where the record runs the app (a container's name?): give the record "
         "the address this host reaches it at in scratch_image_record_env (its published port on 127.0.0.1)"
+    ]
+
+
+@pytest.mark.parametrize(("line", "where"), REFUSED.values(), ids=REFUSED)
+def test_a_service_refused_on_the_hosts_network_or_a_named_one_is_told_by_that_network(line: str, where: str) -> None:
+    """On ``host`` the hint must not be the setting already made: the service is down."""
+    host = where.split(":")[0]
+    assert hints(line, "host") == [
+        f"nothing answers at {where} on this host, whose network the container shares (scratch_image_network = "
+        "host): start the service first"
+    ]
+    assert hints(line, "shop-net") == [
+        f"the container's {host} is its own: on the Docker network shop-net, give the service by its container's name"
+    ]
+
+
+@pytest.mark.parametrize(("line", "name"), UNRESOLVED.values(), ids=UNRESOLVED)
+def test_a_name_that_does_not_resolve_on_the_hosts_network_or_a_named_one(line: str, name: str) -> None:
+    assert hints(line, "host") == [
+        f"{name} does not resolve on this host, whose network the container shares (scratch_image_network = host): "
+        "give the service's address, or run the container on the service's Docker network (scratch_image_network)"
+    ]
+    assert hints(line, "shop-net") == [
+        f"{name} does not resolve on the Docker network shop-net: is a container of that name running and attached "
+        "to it? (docker network inspect shop-net)"
     ]
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
-from pytest_scratchimage.run import RunSpec
+from pytest_scratchimage.run import RunSpec, network_of
 
 HARDENING = {"read_only", "tmpfs", "cap_drop", "security_opt"}
 
@@ -41,3 +43,15 @@ def test_on_a_named_network_the_port_is_still_published_on_loopback() -> None:
 def test_hardening_stays_on_in_every_network(network: str) -> None:
     assert set(RunSpec("app:1", 65535, 8000, network=network).options()) >= HARDENING
     assert not HARDENING & set(RunSpec("app:1", 65535, 8000, hardened=False, network=network).options())
+
+
+@pytest.mark.parametrize(
+    ("mode", "network"),
+    [
+        ("default", "bridge"), ("bridge", "bridge"), ("slirp4netns", "bridge"), ("pasta", "bridge"), (None, "bridge"),
+        ("host", "host"), ("ci-services", "ci-services"),
+    ],
+)  # fmt: skip
+def test_the_network_a_container_ran_on_as_the_hints_read_it(mode: str | None, network: str) -> None:
+    container = SimpleNamespace(attrs={"HostConfig": {"NetworkMode": mode}})
+    assert network_of(container) == network

@@ -255,7 +255,7 @@ def test_parse_env_accepts(line: str, pair: tuple[str, str]) -> None:
     assert parse_env(line) == pair
 
 
-@pytest.mark.parametrize("line", ["WAIT_TIME", "1BAD=x", "=x", "A-B=1"])
+@pytest.mark.parametrize("line", ["WAIT_TIME", "1BAD=x", "=x", "A-B=1", "A=1\0x"])
 def test_parse_env_rejects(line: str) -> None:
     with pytest.raises(Invalid, match=r"^NAME=value lines"):
         parse_env(line)
@@ -423,6 +423,9 @@ NETWORKS = ("none", "my net", "-bridge", "host\nbridge")
         ("trim", ["openssl"], "names of trims, one a line: tls, codecs, compression, unused"),
         ("probe_paths", ["number"], "absolute URL paths, one a line"),
         ("probe_paths", ["get /x"], "absolute URL paths, one a line"),
+        ("probe_paths", ["/a\0b"], "absolute URL paths, one a line"),
+        ("probe_paths", ["/a\tb"], "absolute URL paths, one a line"),
+        ("health_path", "/a\nb", "an absolute URL path"),
         ("compression", "gzip", "one of xz, zlib, zlib-only"),
         ("extra_files", ["missing.toml:etc"], "SOURCE:DEST lines"),
         ("env", ["NO_EQUALS"], "NAME=value lines"),
