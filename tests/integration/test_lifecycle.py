@@ -36,11 +36,17 @@ def owned_by(client: docker.DockerClient, pid: int) -> list[str]:
     return containers + images
 
 
+def _sigint_as_usual() -> None:
+    """SIGINT acts in the inner session, as Ctrl-C does, even when this suite runs in the background: a shell
+    starts a background job with SIGINT ignored, its children inherit that, and Python then keeps it so."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_session(pytester: pytest.Pytester, args: list[str]) -> subprocess.Popen[bytes]:
     """An inner session in its own process, returned once its container is ready."""
     pytester.makepyfile(WAITS_WITH_A_CONTAINER)
     command = [sys.executable, "-m", "pytest", "--scratch-image", *args]
-    process: subprocess.Popen[bytes] = pytester.popen(command, stdin=subprocess.DEVNULL)
+    process: subprocess.Popen[bytes] = pytester.popen(command, stdin=subprocess.DEVNULL, preexec_fn=_sigint_as_usual)
     deadline = time.monotonic() + 120
     while not Path(pytester.path, "ready").exists():
         assert process.poll() is None, process.communicate()
