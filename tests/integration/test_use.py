@@ -17,6 +17,7 @@ import json
 import lzma
 import shutil
 import tarfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -100,6 +101,11 @@ def make_image(engine: docker.DockerClient) -> Iterator[Callable[..., str]]:
 
     yield make
     for tag in made:
+        # The inner sessions' containers go in a process of their own as each session ends: a forced removal of
+        # an image one of them still uses would only untag it, and leave the image behind.
+        deadline = time.monotonic() + 30
+        while engine.containers.list(all=True, filters={"ancestor": tag}) and time.monotonic() < deadline:
+            time.sleep(0.2)
         with contextlib.suppress(docker.errors.ImageNotFound):
             engine.images.remove(tag, force=True)
 
