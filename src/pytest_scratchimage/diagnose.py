@@ -18,14 +18,14 @@ _NONE_DOC = (
 )
 # A service the app connects to at start: libpq ('at "127.0.0.1", port 5432 failed: Connection refused'),
 # redis-py ('Error 111 connecting to localhost:6379. Connection refused.'), urllib3 ("host='127.0.0.1', port=80").
-_REFUSED = (
+_REFUSED = re.compile(
     r"""(?P<host>127\.0\.0\.1|localhost)['"]?(?:,\s*port[ =]|:)(?P<port>[0-9]+)[^\n]*?"""
     r"(?:Connection refused|Errno 111|Connect call failed)"
 )
 # A name that does not resolve: psycopg ("failed to resolve host 'db'"), libpq ('could not translate host name
 # "db" to address'), redis-py ('Error -2 connecting to db:6379. Name or service not known.'), urllib3
 # ("host='db', port=80): … NameResolutionError").
-_UNRESOLVED = (
+_UNRESOLVED = re.compile(
     r"""failed to resolve host '(?P<psycopg>[^']+)'|could not translate host name "(?P<name>[^"]+)" to address"""
     r"|Error -[0-9]+ connecting to (?P<redis>[\w.-]+):[0-9]+\. (?:Name or service not known|Temporary failure)"
     r"|host='(?P<url>[\w.-]+)', port=[0-9]+\)[^\n]*(?:NameResolutionError|Name or service not known)"
@@ -108,22 +108,22 @@ def _services(network: str) -> Rules:
     """What a service refused or not found means, on the network the container ran on."""
     refused, unresolved = _SERVICE_HINTS.get(network, _SERVICE_HINTS["named"])
     return (
-        (re.compile(_REFUSED), lambda m: refused.format(host=m["host"], port=m["port"], network=network)),
-        (re.compile(_UNRESOLVED), lambda m: unresolved.format(name=_named(m), network=network)),
+        (_REFUSED, lambda m: refused.format(host=m["host"], port=m["port"], network=network)),
+        (_UNRESOLVED, lambda m: unresolved.format(name=_named(m), network=network)),
     )
 
 
 # The record runs the app on this host, with scratch_image_env and scratch_image_record_env.
 _RECORD_RULES: Rules = (
     (
-        re.compile(_REFUSED),
+        _REFUSED,
         lambda m: (
             f"nothing answers at {m['host']}:{m['port']} on this host, where the record runs the app: start the "
             "service before the tests, or give the record its address in scratch_image_record_env"
         ),
     ),
     (
-        re.compile(_UNRESOLVED),
+        _UNRESOLVED,
         lambda m: (
             f"{_named(m)} does not resolve on this host, where the record runs the app (a container's name?): give "
             "the record the address this host reaches it at in scratch_image_record_env (its published port on "

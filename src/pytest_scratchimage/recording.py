@@ -38,6 +38,7 @@ CRAWL_LIMIT = 100  # links followed from the probed pages' HTML and CSS
 REDIRECTS = 5  # followed from one request, as a browser would (it gives up at 20)
 # A link in HTML (an attribute) or CSS (``url()``, lower case, not a script's ``new URL(…)`` or ``updateURL(…)``).
 _LINK = re.compile(rb"""(?i:src|href)\s*=\s*["']([^"'#]+)["']|(?<![\w.$])url\(\s*["']?([^"')#]+)["']?\s*\)""")
+_NO_ANSWER = (OSError, http.client.HTTPException)  # a request that got no HTTP answer at all
 _NOT_A_URL = re.compile(r"[{}<>`\\\x00-\x1f\x7f]|\$\{")
 
 
@@ -148,7 +149,7 @@ def _wait(address: str, path: str, timeout: float, process: subprocess.Popen[byt
             )
         try:
             answer = _request(address, "GET", path, timeout=2.0)
-        except (OSError, http.client.HTTPException):
+        except _NO_ANSWER:
             if time.monotonic() > deadline:
                 raise ScratchImageError(
                     f"record: no HTTP answer from the app on the host at http://{address}{path} within "
@@ -176,7 +177,7 @@ def _asked(address: str, method: str, path: str, process: subprocess.Popen[bytes
     """A request the record must have answered: no answer at all is a failure, with the app's log."""
     try:
         return _request(address, method, path)
-    except (OSError, http.client.HTTPException) as error:
+    except _NO_ANSWER as error:
         raise _no_answer(f"{method} {path}", error, process, log) from None
 
 
@@ -194,7 +195,7 @@ def _crawled(address: str, method: str, path: str) -> Answer:
     status 0; the app's own failure shows at the requests that must be answered."""
     try:
         return _request(address, method, path)
-    except (OSError, http.client.HTTPException):
+    except _NO_ANSWER:
         return Answer(Probe(method, path, 0, 0))
 
 

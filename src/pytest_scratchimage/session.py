@@ -305,14 +305,8 @@ class ScratchSession:
     def _look_for_network(self, client: docker.DockerClient) -> None:
         """Say before a build of tens of seconds that the engine lacks the network the settings name: a typo
         shows at once, while a fixture may still make that network before the first container."""
-        import docker.errors
-
         network = self.settings.network
-        if network in {BRIDGE, HOST}:
-            return
-        try:
-            client.networks.get(network)
-        except docker.errors.NotFound:
+        if network not in {BRIDGE, HOST} and not _has_network(client, network):
             self.progress(
                 f"{SETTINGS['network'].ini} = {network!r}: the engine has no network of that name yet; the first "
                 f"container fails unless one is made before it (docker network create {network})"
@@ -321,8 +315,6 @@ class ScratchSession:
     def _port_on(self, client: docker.DockerClient, network: str, port: int) -> int:
         """The port the app binds on ``network``: the image's, else on the host's network a free one of its
         loopback (as the record's); a network the engine lacks, or a host no probe reaches, fails here."""
-        import docker.errors
-
         setting = SETTINGS["network"].ini
         if network == HOST:
             if self.address != LOOPBACK:
@@ -331,14 +323,11 @@ class ScratchSession:
                     "loopback no probe from here reaches: run the tests on that host, or use bridge or a named network"
                 )
             return free_port()
-        if network != BRIDGE:
-            try:
-                client.networks.get(network)
-            except docker.errors.NotFound:
-                raise ScratchImageError(
-                    f"run: {setting} = {network!r}: the engine has no network of that name (docker network ls); "
-                    f"create it (docker network create {network}) or use bridge or host"
-                ) from None
+        if network != BRIDGE and not _has_network(client, network):
+            raise ScratchImageError(
+                f"run: {setting} = {network!r}: the engine has no network of that name (docker network ls); "
+                f"create it (docker network create {network}) or use bridge or host"
+            )
         return port
 
     def remove(self, container: ScratchContainer) -> None:
@@ -393,6 +382,16 @@ class ScratchSession:
         """Close, the image held for the end of the session included."""
         self.hold = False
         self.close(wait)
+
+
+def _has_network(client: docker.DockerClient, network: str) -> bool:
+    import docker.errors
+
+    try:
+        client.networks.get(network)
+    except docker.errors.NotFound:
+        return False
+    return True
 
 
 def _running(container: ScratchContainer) -> bool:

@@ -151,15 +151,13 @@ def load(request: dict[str, Any]) -> tuple[object, str | None]:
     cannot = f"cannot be imported from scratch_image_app_path {request['path']}"
     try:
         module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name is not None and (module_name == error.name or module_name.startswith(error.name + ".")):
+    except Exception as error:
+        missing = error.name if isinstance(error, ModuleNotFoundError) else None
+        if missing is not None and (module_name == missing or module_name.startswith(missing + ".")):
             searched = ", ".join(f"{p} (no such folder)" if not os.path.isdir(p) else p for p in request["path"])
             searched = searched or "the rootdir"
             return None, f"{cannot}: no module {module_name!r} in {searched} (nor on the rest of sys.path)"
-        print(own_frames(error, mine), file=sys.stderr, end="")
-        return None, f"{cannot}: {one_line(error)}"
-    except Exception as error:
-        print(own_frames(error, mine), file=sys.stderr, end="")
+        print(own_frames(error, mine), file=sys.stderr, end="")  # the app's own failure, or a dependency missing
         return None, f"{cannot}: {one_line(error)}"
     if not hasattr(module, attribute):
         names = sorted(name for name in vars(module) if not name.startswith("_") and callable(vars(module)[name]))
