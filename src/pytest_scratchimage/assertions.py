@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .budget import Budget
+from .errors import indent_tail
 from .image import ScratchImage
 from .run import ScratchContainer
 from .sizes import parse_size
@@ -46,5 +47,6 @@ def assert_stops_gracefully(container: ScratchContainer, within: float = 10.0) -
     if code != 0 or seconds >= within:
         raise AssertionError(
             f"expected a clean exit within {within:g} s of SIGTERM; the container took {seconds:.2f} s "
-            f"and exited with code {code}{' (SIGKILL)' if code == 137 else ''}"
+            f"and exited with code {code}{' (SIGKILL)' if code == 137 else ''}; the app's log ends:\n"
+            + indent_tail(container.logs())
         )

@@ -55,7 +55,9 @@ def test_docker_stop_reaches_gunicorn(
 ) -> None:
     container = scratch_start_container()
     assert_stops_gracefully(container, within=2.5)
-    assert "Shutting down: Master" in container.logs()
+    log = container.logs()
+    assert "Shutting down: Master" in log
+    assert log.count("Worker exiting") == log.count("Booting worker") == 2, log  # each of the two workers
     # the session's own container is another one, unharmed, even when requested after this one
     default: ScratchContainer = request.getfixturevalue("scratch_container")
     assert default.id != container.id

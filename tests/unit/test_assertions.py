@@ -9,7 +9,12 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from pytest_scratchimage.assertions import assert_no_shell, assert_runs_as, assert_size_within
+from pytest_scratchimage.assertions import (
+    assert_no_shell,
+    assert_runs_as,
+    assert_size_within,
+    assert_stops_gracefully,
+)
 from pytest_scratchimage.breakdown import Contributor
 from pytest_scratchimage.image import ScratchImage
 from pytest_scratchimage.run import ScratchContainer
@@ -27,6 +32,20 @@ class FakeContainer:
     users: dict[int, int] = field(default_factory=dict)
     shell_exit_code: int = 127
     shell_output: bytes = b'exec: "/bin/sh": stat /bin/sh: no such file or directory'
+    exit_code: int = 0  # after stop
+    log: bytes = b""
+    attrs: dict[str, Any] = field(default_factory=dict)
+    stopped_with: list[int] = field(default_factory=list)
+
+    def stop(self, timeout: int) -> None:
+        self.stopped_with.append(timeout)
+        self.attrs = {"State": {"ExitCode": self.exit_code}}
+
+    def reload(self) -> None:
+        pass
+
+    def logs(self) -> bytes:
+        return self.log
 
     def top(self, ps_args: str) -> dict[str, Any]:
         rows = [[str(pid), str(uid), "/app"] for pid, uid in self.users.items()]
@@ -113,3 +132,30 @@ def test_assert_no_shell_fails_when_a_shell_starts() -> None:
 @pytest.mark.parametrize("exit_code", [126, 127, 1])
 def test_a_shell_that_does_not_start_passes(exit_code: int) -> None:
     assert_no_shell(image(), container(FakeContainer(shell_exit_code=exit_code)))
+
+
+def test_assert_stops_gracefully_passes_on_a_clean_exit_and_gives_the_engine_whole_seconds() -> None:
+    fake = FakeContainer()
+    assert_stops_gracefully(container(fake), within=2.5)
+    assert fake.stopped_with == [3]
+
+
+def test_assert_stops_gracefully_names_the_kill_and_ends_with_the_apps_log() -> None:
+    log = b"".join(f"line {n}\n".encode() for n in range(40)) + b"[9] [INFO] Booting worker with pid: 9\n"
+    with pytest.raises(AssertionError) as info:
+        assert_stops_gracefully(container(FakeContainer(exit_code=137, log=log)), within=2.5)
+    headline, *shown = str(info.value).splitlines()
+    assert headline.startswith("expected a clean exit within 2.5 s of SIGTERM; the container took ")
+    assert headline.endswith(" s and exited with code 137 (SIGKILL); the app's log ends:")
+    assert shown[-1] == "  | [9] [INFO] Booting worker with pid: 9"
+    assert len(shown) == 30
+
+
+def test_assert_stops_gracefully_fails_an_unclean_exit_without_a_kill() -> None:
+    with pytest.raises(AssertionError, match=r"exited with code 2; the app's log ends:\n  \| app: Child exited"):
+        assert_stops_gracefully(container(FakeContainer(exit_code=2, log=b"app: Child exited\n")))
+
+
+def test_assert_stops_gracefully_fails_a_clean_exit_that_came_too_late() -> None:
+    with pytest.raises(AssertionError, match=r"within 0 s of SIGTERM; .* exited with code 0; the app's log ends"):
+        assert_stops_gracefully(container(FakeContainer()), within=0.0)
