@@ -55,6 +55,7 @@ MODULES = {
     "record": ["tests/unit/test_record.py", "tests/unit/test_breakdown.py"],
     "breakdown": ["tests/unit/test_breakdown.py", "tests/unit/test_breakdown_readers.py"],
     "eager": ["tests/unit/test_eager.py", "tests/unit/test_record.py"],
+    "retention": ["tests/unit/test_retention.py"],
 }
 SWAPS: dict[type[ast.AST], type[ast.AST]] = {
     ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,

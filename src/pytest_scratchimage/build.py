@@ -57,7 +57,9 @@ from .layers import (
 from .optimize import Level, learn
 from .record import Needs, Record, holder, needs, stdlib_roots, unused_modules
 from .recording import Recording
+from .retention import UNUSED_DAYS, prune, used
 from .settings import Settings, app_of
+from .sizes import format_size
 from .staticize import XZ, recipe, staticize
 
 BINARY = "app"
@@ -199,11 +201,18 @@ def build_binary(settings: Settings, cache: Path, progress: Progress, rebuild: b
                 change = runtime_lacks(layered, settings, own)
             if change is None:
                 progress(f"cached build {key} ({final / BINARY})")
-                return with_app_layer(_read_build(final, key), own)
-            progress(f"building {key}: {change}")
-            return _build(settings, final, progress)
+                used(final)
+                built = with_app_layer(_read_build(final, key), own)
+            else:
+                progress(f"building {key}: {change}")
+                built = _build(settings, final, progress)
     except OSError as error:  # a full, read-only or missing cache folder, met by our own writes
         raise ScratchImageError(unwritable(error, final)) from None
+    pruned = prune(final.parent, time.time(), final)
+    if pruned.builds:
+        removed = f"{pruned.builds} build{'s' * (pruned.builds > 1)} ({format_size(pruned.size)})"
+        progress(f"cache: removed {removed} unused for {UNUSED_DAYS} days")
+    return built
 
 
 def unwritable(error: OSError, final: Path) -> str:

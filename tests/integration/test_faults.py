@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 import tarfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -143,3 +145,26 @@ def test_a_damaged_cached_binary_is_rebuilt_and_the_line_says_why(
     # rebuilt whole (builds are not byte-for-byte reproducible, so its own record is the measure)
     assert binary.stat().st_size > 1 << 20
     assert damaged(cache / key) is None
+
+
+def test_a_build_unused_for_a_month_leaves_the_cache_and_the_one_used_is_marked(
+    pytester: pytest.Pytester,
+    scratch_image: ScratchImage,
+    fixture_app_ini: dict[str, str],
+    fixture_app_args: list[str],
+    tmp_path: Path,
+) -> None:
+    key = scratch_image.labels["io.github.pytest-scratchimage.key"]
+    cache = tmp_path / "cache"
+    shutil.copytree(Path(fixture_app_ini["cache_dir"]) / key, cache / key)
+    stale = cache / ("0" * 20)
+    shutil.copytree(cache / key, stale)
+    month_ago = time.time() - 31 * 24 * 3600
+    for folder in (stale, cache / key):
+        os.utime(folder, (month_ago, month_ago))
+    pytester.makepyfile("def test_built(scratch_image): pass")
+    result = pytester.runpytest("--scratch-image", *fixture_app_args, "-o", f"scratch_image_cache_dir={cache}")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"*cached build {key} *", "*cache: removed 1 build (*MB) unused for 30 days"])
+    assert not stale.exists()
+    assert (cache / key).stat().st_mtime > month_ago + 24 * 3600  # used now: a month from today it goes

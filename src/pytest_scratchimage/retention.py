@@ -1,0 +1,70 @@
+"""Retention: what the binary cache keeps. A build is used when a session reads it or makes it; builds unused
+for ``UNUSED_DAYS`` are removed when a session makes another, so a cache kept across CI runs does not grow
+with every change of the dependencies. A build that another session holds stays, and so does a read-only cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+UNUSED_DAYS = 30
+_ENTRY = re.compile(r"(?P<key>[0-9a-f]{20})(\.building-\d+)?")  # a build, or a failed one kept for its log
+_DAY = 24 * 3600
+
+
+@dataclass(frozen=True)  # mutation: equivalent
+class Pruned:
+    builds: int
+    size: int  # bytes of the files removed
+
+
+def used(entry: Path) -> None:
+    """Mark a cached build as used now (its folder's mtime); in a read-only cache it stays as it was."""
+    with contextlib.suppress(OSError):
+        os.utime(entry)
+
+
+def prune(cache: Path, now: float, keep: Path, days: int = UNUSED_DAYS) -> Pruned:
+    """Remove the builds in ``cache`` last used more than ``days`` before ``now``, but ``keep`` and any that
+    another session holds (its key's lock)."""
+    builds = size = 0
+    for entry in _stale(cache, now - days * _DAY, keep):
+        lock = FileLock(str(cache / f"{_key(entry)}.lock"))
+        try:
+            lock.acquire(timeout=0)  # mutation: equivalent (a wait, then the same skip)
+        except (Timeout, OSError):
+            continue
+        try:
+            weight = _weight(entry)
+            shutil.rmtree(entry)
+        except OSError:
+            continue
+        finally:
+            lock.release()
+        builds, size = builds + 1, size + weight
+    return Pruned(builds, size)
+
+
+def _stale(cache: Path, before: float, keep: Path) -> list[Path]:
+    try:
+        entries = [path for path in cache.iterdir() if _ENTRY.fullmatch(path.name) and path.is_dir()]
+        return [path for path in entries if path != keep and path.stat().st_mtime < before]
+    except OSError:
+        return []
+
+
+def _key(entry: Path) -> str:
+    match = _ENTRY.fullmatch(entry.name)
+    assert match is not None  # only _stale's entries come here
+    return match["key"]
+
+
+def _weight(folder: Path) -> int:
+    return sum(path.lstat().st_size for path in folder.rglob("*") if not path.is_dir())
