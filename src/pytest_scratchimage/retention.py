@@ -1,5 +1,5 @@
 """Retention: what the binary cache keeps. A build is used when a session reads it or makes it; builds unused
-for ``UNUSED_DAYS`` are removed when a session makes another, so a cache kept across CI runs does not grow
+for ``UNUSED_DAYS`` are removed when a session uses the cache, so a cache kept across CI runs does not grow
 with every change of the dependencies. A build that another session holds stays, and so does a read-only cache.
 """
 
@@ -35,8 +35,8 @@ def prune(cache: Path, now: float, keep: Path, days: int = UNUSED_DAYS) -> Prune
     """Remove the builds in ``cache`` last used more than ``days`` before ``now``, but ``keep`` and any that
     another session holds (its key's lock)."""
     builds = size = 0
-    for entry in _stale(cache, now - days * _DAY, keep):
-        lock = FileLock(str(cache / f"{_key(entry)}.lock"))
+    for entry, key in _stale(cache, now - days * _DAY, keep):
+        lock = FileLock(str(cache / f"{key}.lock"))
         try:
             lock.acquire(timeout=0)  # mutation: equivalent (a wait, then the same skip)
         except (Timeout, OSError):
@@ -52,18 +52,13 @@ def prune(cache: Path, now: float, keep: Path, days: int = UNUSED_DAYS) -> Prune
     return Pruned(builds, size)
 
 
-def _stale(cache: Path, before: float, keep: Path) -> list[Path]:
+def _stale(cache: Path, before: float, keep: Path) -> list[tuple[Path, str]]:
+    """The builds (and failed builds' folders) last used before ``before``, each with its key."""
     try:
-        entries = [path for path in cache.iterdir() if _ENTRY.fullmatch(path.name) and path.is_dir()]
-        return [path for path in entries if path != keep and path.stat().st_mtime < before]
+        entries = [(path, match["key"]) for path in cache.iterdir() if (match := _ENTRY.fullmatch(path.name))]
+        return [(p, key) for p, key in entries if p != keep and p.is_dir() and p.stat().st_mtime < before]
     except OSError:
         return []
-
-
-def _key(entry: Path) -> str:
-    match = _ENTRY.fullmatch(entry.name)
-    assert match is not None  # only _stale's entries come here
-    return match["key"]
 
 
 def _weight(folder: Path) -> int:

@@ -123,6 +123,14 @@ def test_a_container_the_engine_cannot_start_is_removed_and_the_reason_told(
         engine.images.remove(f"{repository}:{version}")
 
 
+def copied_cache(image: ScratchImage, fixture_app_ini: dict[str, str], folder: Path) -> tuple[str, Path]:
+    """A cache of its own holding a copy of the outer session's build: its key, and the cache folder."""
+    key = image.labels["io.github.pytest-scratchimage.key"]
+    cache = folder / "cache"
+    shutil.copytree(Path(fixture_app_ini["cache_dir"]) / key, cache / key)
+    return key, cache
+
+
 def test_a_damaged_cached_binary_is_rebuilt_and_the_line_says_why(
     pytester: pytest.Pytester,
     scratch_image: ScratchImage,
@@ -131,9 +139,7 @@ def test_a_damaged_cached_binary_is_rebuilt_and_the_line_says_why(
     tmp_path: Path,
 ) -> None:
     # the outer session's cache entry, copied, then truncated as a partly restored CI cache leaves it
-    key = scratch_image.labels["io.github.pytest-scratchimage.key"]
-    cache = tmp_path / "cache"
-    shutil.copytree(Path(fixture_app_ini["cache_dir"]) / key, cache / key)
+    key, cache = copied_cache(scratch_image, fixture_app_ini, tmp_path)
     binary = cache / key / "app"
     size = binary.stat().st_size
     with binary.open("r+b") as stream:
@@ -154,9 +160,7 @@ def test_a_build_unused_for_a_month_leaves_the_cache_and_the_one_used_is_marked(
     fixture_app_args: list[str],
     tmp_path: Path,
 ) -> None:
-    key = scratch_image.labels["io.github.pytest-scratchimage.key"]
-    cache = tmp_path / "cache"
-    shutil.copytree(Path(fixture_app_ini["cache_dir"]) / key, cache / key)
+    key, cache = copied_cache(scratch_image, fixture_app_ini, tmp_path)
     stale = cache / ("0" * 20)
     shutil.copytree(cache / key, stale)
     month_ago = time.time() - 31 * 24 * 3600

@@ -122,10 +122,15 @@ class SlowBoot(Logger):
 """
 
 
-def _serve(folder: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], Path]:
-    (folder / "tiny.py").write_text(TINY_APP)
+def _launcher_in(folder: Path, app: str = TINY_APP) -> None:
+    """``serve.py``, the launcher of ``tiny:app``, beside the app's module."""
+    (folder / "tiny.py").write_text(app)
+    (folder / "serve.py").write_text(Launcher(AppSpec("tiny", "app"), port=8000, workers=1).render())
+
+
+def _serve(folder: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    _launcher_in(folder)
     (folder / "slowboot.py").write_text(SLOW_BOOT)
-    (folder / "serve.py").write_text(Launcher(AppSpec("tiny", "app"), port=8000, workers=workers).render())
     arguments = "--bind 127.0.0.1:0 --logger-class slowboot.SlowBoot --graceful-timeout 5 --worker-tmp-dir ."
     environment = os.environ | {"GUNICORN_CMD_ARGS": arguments, "PYTHONPATH": str(folder)}
     log = folder / "gunicorn.log"
@@ -158,8 +163,7 @@ def test_a_stop_that_reaches_a_worker_before_its_own_handlers_still_stops_it(tmp
 
 
 def test_a_fork_of_the_apps_own_keeps_its_signals_as_they_were(tmp_path: Path) -> None:
-    (tmp_path / "tiny.py").write_text(TINY_APP)
-    (tmp_path / "serve.py").write_text(Launcher(AppSpec("tiny", "app"), port=8000, workers=1).render())
+    _launcher_in(tmp_path)
     child = (
         "import os, signal, serve\n"
         "before = [signal.getsignal(s) for s in serve._STOPS]\n"
@@ -174,8 +178,7 @@ def test_a_fork_of_the_apps_own_keeps_its_signals_as_they_were(tmp_path: Path) -
 
 def test_a_stop_while_the_app_is_imported_ends_the_start_cleanly(tmp_path: Path) -> None:
     slow_import = 'import sys, time\nprint("importing", flush=True)\ntime.sleep(30)\n' + TINY_APP
-    (tmp_path / "tiny.py").write_text(slow_import)
-    (tmp_path / "serve.py").write_text(Launcher(AppSpec("tiny", "app"), port=8000, workers=1).render())
+    _launcher_in(tmp_path, slow_import)
     with subprocess.Popen([sys.executable, "serve.py"], cwd=tmp_path, stdout=subprocess.PIPE) as server:
         try:
             assert server.stdout is not None
