@@ -50,7 +50,9 @@ _RULES: Rules = (
     (
         re.compile(r"ModuleNotFoundError: No module named '(?P<name>[\w.]+)'"),
         lambda m: (
-            f"add {m['name']} to scratch_image_hidden_imports (it is imported by name, out of PyInstaller's sight)"
+            f"add {m['name']} to scratch_image_hidden_imports (it is imported by name, out of PyInstaller's sight), "
+            "installed first if it is not: an app may do without it on the host (zoneinfo without tzdata, "
+            "where /usr/share/zoneinfo exists)"
         ),
     ),
     (

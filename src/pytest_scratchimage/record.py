@@ -274,15 +274,29 @@ def unused_modules(record: Record, app_path: Iterable[Path], keep: Iterable[str]
     kept = record.used() | record.started | set(keep) | eager_imports(record.modules, roots, stdlib_roots())
     used = {name.rsplit(".", depth)[0] for name in kept for depth in range(name.count(".") + 1)}
     mine = [str(path) for path in app_path]
+    vendored = [root for root in roots if _vendored(root)]
     unused = {name for name in sys.stdlib_module_names if name not in used}
     for root in roots:
-        if not holder(root, [os.path.realpath(path) for path in mine]):
+        if not holder(root, [os.path.realpath(path) for path in mine]) and root not in vendored:
             unused |= {name for name in _modules_in(Path(root)) if name not in used}
     for name in sorted(used):
         origin = record.modules.get(name, "")
-        if origin.endswith("__init__.py") and Path(origin).parent.is_dir() and not holder(origin, mine):
+        if _named_as_found(name, origin) and Path(origin).parent.is_dir() and not holder(origin, mine + vendored):
             unused |= _unused_below(name, Path(origin).parent, used)
     return tuple(sorted(unused))
+
+
+# PyInstaller's own hooks give a package vendored in another its names twice, the vendor's and the outer ones
+# (setuptools._distutils as distutils from Python 3.12; setuptools/_vendor's jaraco.text as jaraco.text), and
+# its module graph fails on an alias whose name is excluded: the outer names are never trimmed.
+def _named_as_found(package: str, origin: str) -> bool:
+    """A package whose folder bears its name: not one loaded under another (distutils, from setuptools)."""
+    return origin.endswith(f"/{package.replace('.', '/')}/__init__.py")
+
+
+def _vendored(root: str) -> bool:
+    """A ``sys.path`` entry inside a package (setuptools/_vendor): what it holds is another's, vendored."""
+    return (Path(root).parent / "__init__.py").is_file()
 
 
 def _modules_in(folder: Path) -> dict[str, bool]:

@@ -12,7 +12,9 @@ from pytest_scratchimage.diagnose import hints, record_hints
     [
         (
             "ModuleNotFoundError: No module named 'mysite.settings'",
-            "add mysite.settings to scratch_image_hidden_imports (it is imported by name, out of PyInstaller's sight)",
+            "add mysite.settings to scratch_image_hidden_imports (it is imported by name, out of PyInstaller's sight), "
+            "installed first if it is not: an app may do without it on the host (zoneinfo without tzdata, where "
+            "/usr/share/zoneinfo exists)",
         ),
         (
             "importlib.metadata.PackageNotFoundError: No package metadata was found for flask",

@@ -252,6 +252,37 @@ def test_what_is_kept_keeps_its_parents_and_what_it_imports_eagerly(tmp_path: Pa
     assert {"lib.other", "decimal"} <= unused
 
 
+def test_a_package_loaded_under_another_name_is_trimmed_below_its_own_name_alone(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    vendored = site / "setuptools" / "_distutils"
+    vendored.mkdir(parents=True)
+    for name in ("setuptools/__init__.py", "setuptools/_distutils/__init__.py", "setuptools/_distutils/_macos.py"):
+        (site / name).write_text("")
+    modules = {
+        "setuptools": str(site / "setuptools/__init__.py"),
+        "setuptools._distutils": str(vendored / "__init__.py"),
+        "distutils": str(vendored / "__init__.py"),  # setuptools' shim on Python 3.12 and later
+    }
+    unused = unused_modules(Record(path=(str(site),), modules=modules), [])
+    assert "setuptools._distutils._macos" in unused
+    assert not [name for name in unused if name.startswith("distutils.")]
+
+
+def test_what_a_path_entry_inside_a_package_holds_is_never_trimmed(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    vendor = site / "setuptools" / "_vendor"  # on sys.path from setuptools 71: jaraco.text is also its own name
+    (vendor / "jaraco" / "text").mkdir(parents=True)
+    for name in ("setuptools/__init__.py", "setuptools/_vendor/jaraco/text/__init__.py", "setuptools/_vendor/six.py"):
+        (site / name).write_text("")
+    (vendor / "jaraco" / "text" / "layouts.py").write_text("")
+    modules = {
+        "setuptools": str(site / "setuptools/__init__.py"),
+        "jaraco.text": str(vendor / "jaraco/text/__init__.py"),
+    }
+    unused = unused_modules(Record(path=(str(site), str(vendor)), modules=modules), [])
+    assert not [name for name in unused if name.startswith(("jaraco", "six"))]
+
+
 def test_a_package_of_the_apps_own_folder_is_never_trimmed(tmp_path: Path) -> None:
     app = tmp_path / "app"
     (app / "mine").mkdir(parents=True)

@@ -49,6 +49,26 @@ def test_the_ssl_stub_refuses_tls_and_keeps_what_gunicorn_reads(monkeypatch: pyt
         stub.create_default_context()
 
 
+def test_the_ssl_stub_has_every_public_name_of_ssl_and_its_enums_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ssl
+    import types
+
+    monkeypatch.setitem(sys.modules, "ssl", ssl)
+    exec(compile((trim.HOOKS / "ssl_stub.py").read_text(), "ssl_stub.py", "exec"), {})
+    stub = sys.modules["ssl"]
+    public = {name for name, value in vars(ssl).items() if not name.startswith("_")}
+    names = {name for name in public if not isinstance(getattr(ssl, name), types.ModuleType)}
+    assert sorted(names - set(vars(stub))) == []  # "from ssl import VerifyFlags" (redis-py) works in the image
+    for enum in (ssl.VerifyFlags, ssl.VerifyMode, ssl.SSLErrorNumber, ssl.AlertDescription, ssl.TLSVersion):
+        assert {n: int(m) for n, m in getattr(stub, enum.__name__).__members__.items()} == {
+            n: int(m) for n, m in enum.__members__.items()
+        }
+    assert stub.VERIFY_X509_STRICT == ssl.VERIFY_X509_STRICT
+    assert stub.PROTOCOL_TLS_CLIENT == ssl.PROTOCOL_TLS_CLIENT
+    with pytest.raises(NotImplementedError, match="TLS is not available in this image"):
+        stub.RAND_bytes(16)
+
+
 def test_the_codecs_trim_leaves_out_every_codec_but_the_kept_ones() -> None:
     every = {module.name for module in pkgutil.iter_modules(encodings.__path__)}
     kept = {

@@ -86,7 +86,8 @@ def interface(app: object) -> str | None:
 def problems(request: dict[str, Any]) -> list[list[str]]:
     found: list[list[str]] = []
     for setting, names in request["modules"].items():
-        found += [[setting, name, "no module of that name can be imported"] for name in names if not findable(name)]
+        why = "no module of that name can be imported (a typo, or not installed)"
+        found += [[setting, name, why] for name in names if not findable(name)]
     for name in request["distributions"]:
         try:
             importlib.metadata.distribution(name)
